@@ -1,0 +1,343 @@
+/*
+ * umbra-sensor: options, configuration, signals and the wiring of the sensor's stages. For now
+ * the stages are capture and its counters; decoding, the flow table, features, scoring and
+ * export attach here as they arrive (docs/ARCHITECTURE.md).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "sensor/capture.h"
+#include "sensor/sensor_config.h"
+
+#define SENSOR_VERSION "0.1.0"
+
+/* Exit statuses, documented in --help. */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1, /* the capture failed while running (e.g. a corrupt file) */
+    EXIT_USAGE = 2,   /* bad options or configuration: nothing was started */
+};
+
+/* Set by signal handlers, read by the main loop: the one kind of global STYLE.md allows. */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stats_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_stats_signal(int sig)
+{
+    (void)sig;
+    stats_requested = 1;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "Usage: %s [OPTIONS] (-r FILE | -i IFACE)\n"
+            "\n"
+            "Umbra sensor: captures packets and measures the flows they form.\n"
+            "\n"
+            "Input:\n"
+            "  -r, --read FILE          read a pcap or pcapng file (as fast as possible)\n"
+            "  -i, --interface IFACE    capture live on IFACE\n"
+            "  -f, --filter EXPR        BPF filter, e.g. \"tcp or udp\"\n"
+            "  -s, --snaplen BYTES      live: bytes kept per packet (default 65535)\n"
+            "  -B, --buffer-size SIZE   live: kernel buffer, e.g. 64MiB (default)\n"
+            "      --no-promisc         live: leave the interface out of promiscuous mode\n"
+            "      --realtime           file: replay at the recorded speed\n"
+            "\n"
+            "Configuration:\n"
+            "  -c, --config FILE        YAML configuration (deploy/config/sensor.example.yaml)\n"
+            "      --set KEY=VALUE      set any configuration option, e.g. log.level=debug\n"
+            "      --config-reference   print every configuration option and exit\n"
+            "  -v, --verbose            log at debug level (same as --set log.level=debug)\n"
+            "  -q, --quiet              log errors only\n"
+            "\n"
+            "  -h, --help               this text\n"
+            "  -V, --version            print the version and exit\n"
+            "\n"
+            "Command-line options override the configuration file. Logs go to stderr; the\n"
+            "summary goes to stdout. SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly.\n"
+            "Exit status: 0 done, 1 the capture failed while running, 2 bad options or\n"
+            "configuration (nothing was started).\n",
+            prog);
+}
+
+/* One command-line setting, applied after the configuration file. */
+struct cli_setting {
+    const char *key;
+    const char *value;
+    char buf[512]; /* for --set KEY=VALUE, split in place */
+};
+
+#define MAX_CLI_SETTINGS 64
+
+struct cli {
+    const char *config_path;
+    struct cli_setting set[MAX_CLI_SETTINGS];
+    size_t n_set;
+};
+
+static int cli_add(struct cli *cli, const char *key, const char *value)
+{
+    if (cli->n_set == MAX_CLI_SETTINGS) {
+        fprintf(stderr, "umbra-sensor: more than %d settings on the command line\n",
+                MAX_CLI_SETTINGS);
+        return -1;
+    }
+    cli->set[cli->n_set].key = key;
+    cli->set[cli->n_set].value = value;
+    cli->n_set++;
+    return 0;
+}
+
+static int cli_add_kv(struct cli *cli, const char *kv)
+{
+    if (cli->n_set == MAX_CLI_SETTINGS)
+        return cli_add(cli, "", "");
+    struct cli_setting *s = &cli->set[cli->n_set];
+    int n = snprintf(s->buf, sizeof(s->buf), "%s", kv);
+    char *eq = strchr(s->buf, '=');
+    if (n < 0 || (size_t)n >= sizeof(s->buf) || eq == NULL || eq == s->buf) {
+        fprintf(stderr, "umbra-sensor: --set takes KEY=VALUE, got '%s'\n", kv);
+        return -1;
+    }
+    *eq = '\0';
+    return cli_add(cli, s->buf, eq + 1);
+}
+
+/* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
+static int parse_args(int argc, char **argv, struct cli *cli)
+{
+    enum { OPT_NO_PROMISC = 256, OPT_REALTIME, OPT_SET, OPT_REFERENCE };
+    static const struct option longopts[] = {
+            {"read", required_argument, NULL, 'r'},
+            {"interface", required_argument, NULL, 'i'},
+            {"filter", required_argument, NULL, 'f'},
+            {"snaplen", required_argument, NULL, 's'},
+            {"buffer-size", required_argument, NULL, 'B'},
+            {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+            {"realtime", no_argument, NULL, OPT_REALTIME},
+            {"config", required_argument, NULL, 'c'},
+            {"set", required_argument, NULL, OPT_SET},
+            {"config-reference", no_argument, NULL, OPT_REFERENCE},
+            {"verbose", no_argument, NULL, 'v'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
+    };
+    int c;
+    int rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, "r:i:f:s:B:c:vqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            rc = cli_add(cli, "capture.file", optarg);
+            break;
+        case 'i':
+            rc = cli_add(cli, "capture.interface", optarg);
+            break;
+        case 'f':
+            rc = cli_add(cli, "capture.filter", optarg);
+            break;
+        case 's':
+            rc = cli_add(cli, "capture.snaplen", optarg);
+            break;
+        case 'B':
+            rc = cli_add(cli, "capture.buffer_size", optarg);
+            break;
+        case OPT_NO_PROMISC:
+            rc = cli_add(cli, "capture.promiscuous", "false");
+            break;
+        case OPT_REALTIME:
+            rc = cli_add(cli, "capture.realtime", "true");
+            break;
+        case 'c':
+            cli->config_path = optarg;
+            break;
+        case OPT_SET:
+            rc = cli_add_kv(cli, optarg);
+            break;
+        case OPT_REFERENCE:
+            config_print_reference(sensor_config_schema(), stdout);
+            return 1;
+        case 'v':
+            rc = cli_add(cli, "log.level", "debug");
+            break;
+        case 'q':
+            rc = cli_add(cli, "log.level", "error");
+            break;
+        case 'h':
+            usage(stdout, argv[0]);
+            return 1;
+        case 'V':
+            printf("umbra-sensor %s\n", SENSOR_VERSION);
+            return 1;
+        default:
+            fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+            return -1;
+        }
+    }
+    if (rc != 0)
+        return -1;
+    if (optind < argc) {
+        fprintf(stderr, "umbra-sensor: unexpected argument '%s'\nTry '%s --help'.\n", argv[optind],
+                argv[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Defaults, then the file, then the command line; errors are printed with file, line and key. */
+static int load_config(const struct cli *cli, struct sensor_config *cfg)
+{
+    const struct config_schema *schema = sensor_config_schema();
+    struct config_error err;
+    int rc = cli->config_path ? config_load_file(schema, cli->config_path, cfg, &err)
+                              : config_set_defaults(schema, cfg, &err);
+    for (size_t i = 0; rc == 0 && i < cli->n_set; i++)
+        rc = config_set(schema, cfg, cli->set[i].key, cli->set[i].value, &err);
+    if (rc != 0) {
+        fprintf(stderr, "umbra-sensor: configuration error: %s\n", err.msg);
+        return rc;
+    }
+    if ((cfg->capture_file[0] != '\0') == (cfg->capture_iface[0] != '\0')) {
+        fprintf(stderr, "umbra-sensor: give exactly one input: a file (-r, capture.file) or an "
+                        "interface (-i, capture.interface)\nTry 'umbra-sensor --help'.\n");
+        return UMBRA_ECONFIG;
+    }
+    return 0;
+}
+
+/* What the sensor has seen so far; the sink of the capture stage until decoding arrives. */
+struct sensor_seen {
+    uint64_t frames;
+};
+
+static void on_frame(void *ctx, const struct capture_frame *frame)
+{
+    struct sensor_seen *seen = ctx;
+    (void)frame;
+    seen->frames++;
+}
+
+static void print_summary(FILE *f, struct capture *cap, const char *source, bool live)
+{
+    struct capture_stats st;
+    capture_stats(cap, &st);
+    char first[CLOCK_UTC_LEN] = "-";
+    char last[CLOCK_UTC_LEN] = "-";
+    if (st.packets > 0) {
+        clock_format_utc(st.first_ts_ns, first, sizeof(first));
+        clock_format_utc(st.last_ts_ns, last, sizeof(last));
+    }
+    uint64_t span = st.last_ts_ns - st.first_ts_ns;
+    fprintf(f,
+            "umbra-sensor summary of %s\n"
+            "  link type         %s\n"
+            "  packets           %llu\n"
+            "  bytes on wire     %llu\n"
+            "  bytes captured    %llu\n"
+            "  cut by snaplen    %llu\n"
+            "  time went back    %llu\n"
+            "  first packet      %s\n"
+            "  last packet       %s\n"
+            "  span              %llu.%06llu s\n",
+            source, capture_linktype_name(cap), (unsigned long long)st.packets,
+            (unsigned long long)st.bytes_wire, (unsigned long long)st.bytes_cap,
+            (unsigned long long)st.truncated, (unsigned long long)st.ts_backwards, first, last,
+            (unsigned long long)(span / CLOCK_NS_PER_SEC),
+            (unsigned long long)(span % CLOCK_NS_PER_SEC / CLOCK_NS_PER_US));
+    if (live)
+        fprintf(f,
+                "  kernel received   %llu\n"
+                "  kernel dropped    %llu\n"
+                "  interface dropped %llu\n",
+                (unsigned long long)st.kernel_recv, (unsigned long long)st.kernel_drop,
+                (unsigned long long)st.iface_drop);
+    fflush(f);
+}
+
+static int run(const struct sensor_config *cfg, struct log *log)
+{
+    bool live = cfg->capture_iface[0] != '\0';
+    struct capture_config ccfg = {
+            .mode = live ? CAPTURE_LIVE : CAPTURE_OFFLINE,
+            .source = live ? cfg->capture_iface : cfg->capture_file,
+            .filter = cfg->capture_filter,
+            .snaplen = (uint32_t)cfg->capture_snaplen,
+            .buffer_size = (uint32_t)cfg->capture_buffer,
+            .promisc = cfg->capture_promisc,
+            .realtime = cfg->capture_realtime,
+            .poll_timeout_ms = (uint32_t)(cfg->capture_poll / CLOCK_NS_PER_MS),
+            .stop_flag = &stop_requested,
+    };
+    struct sensor_seen seen = {0};
+    struct capture *cap = capture_create(&ccfg, on_frame, &seen, log);
+    if (cap == NULL)
+        return EXIT_USAGE;
+
+    int rc;
+    /* Run in slices so signals are seen between them, even in a file read at full speed. */
+    do {
+        rc = capture_run(cap, 4096);
+        if (stats_requested) {
+            stats_requested = 0;
+            print_summary(stdout, cap, ccfg.source, live);
+        }
+    } while (rc == 1 && !stop_requested);
+
+    int status = EXIT_OK;
+    if (rc < 0)
+        status = EXIT_RUNTIME; /* logged by capture; the frames before the error were counted */
+    if (stop_requested)
+        log_info(log, "sensor: stopping on signal");
+    print_summary(stdout, cap, ccfg.source, live);
+    log_info(log, "sensor: done packets=%llu status=%d", (unsigned long long)seen.frames, status);
+    capture_destroy(&cap);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    int rc = parse_args(argc, argv, &cli);
+    if (rc != 0)
+        return rc > 0 ? EXIT_OK : EXIT_USAGE;
+
+    struct sensor_config cfg;
+    if (load_config(&cli, &cfg) != 0) {
+        config_free(sensor_config_schema(), &cfg);
+        return EXIT_USAGE;
+    }
+
+    struct log_config lcfg = {.name = "umbra-sensor", .level = (enum log_level)cfg.log_level};
+    struct log *log = log_create(&lcfg);
+    if (log == NULL) {
+        fprintf(stderr, "umbra-sensor: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_stats_signal;
+    sigaction(SIGUSR1, &sa, NULL);
+
+    int status = run(&cfg, log);
+    log_destroy(&log);
+    config_free(sensor_config_schema(), &cfg);
+    return status;
+}

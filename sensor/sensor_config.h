@@ -1,0 +1,30 @@
+/*
+ * The sensor's configuration: the struct every part of the sensor reads its settings from, and
+ * the option table that loads it from YAML and from the command line (common/config).
+ * docs/CONFIG.md and `umbra-sensor --config-reference` list every option.
+ */
+#ifndef UMBRA_SENSOR_SENSOR_CONFIG_H
+#define UMBRA_SENSOR_SENSOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+struct sensor_config {
+    char id[64];               /* sensor.id: this sensor's name in records and logs */
+    char capture_file[1024];   /* capture.file: pcap/pcapng to read */
+    char capture_iface[64];    /* capture.interface: interface to capture on */
+    char capture_filter[1024]; /* capture.filter: BPF expression */
+    int64_t capture_snaplen;   /* capture.snaplen: bytes */
+    uint64_t capture_buffer;   /* capture.buffer_size: bytes */
+    bool capture_promisc;      /* capture.promiscuous */
+    bool capture_realtime;     /* capture.realtime: replay files at recorded speed */
+    uint64_t capture_poll;     /* capture.poll_timeout: ns */
+    int log_level;             /* log.level: enum log_level */
+};
+
+/* sensor_config_schema() - the option table for struct sensor_config. */
+const struct config_schema *sensor_config_schema(void);
+
+#endif

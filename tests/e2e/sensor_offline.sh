@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# End-to-end: the real umbra-sensor binary on bundled captures and on bad input.
+# Expected figures come from capinfos/tshark on the same files (see tests/unit/test_capture.c).
+# Usage: sensor_offline.sh UMBRA_SENSOR DATA_DIR
+set -uo pipefail
+sensor=$1 data=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/umbra-e2e-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fails=0 passes=0
+
+check() { # check NAME CONDITION-COMMAND...
+    local name=$1; shift
+    if "$@"; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAIL: $name" >&2; fi
+}
+has() { grep -qE -- "$2" "$1"; }
+
+# 1. A good capture: exit 0, the summary has tshark's figures.
+"$sensor" -r "$data/tls12-zeek-sample.pcap" >"$work/out" 2>"$work/err"
+check "good capture exits 0" test $? -eq 0
+check "packets = 22" has "$work/out" '^  packets +22$'
+check "bytes = 8225" has "$work/out" '^  bytes on wire +8225$'
+check "first packet time" has "$work/out" '^  first packet +2013-01-04T19:47:28\.512314Z$'
+check "span" has "$work/out" '^  span +3\.294877 s$'
+check "log names the file" has "$work/err" 'capture: opened file=.*tls12-zeek-sample\.pcap linktype=EN10MB'
+
+# 2. A capture cut mid-record: the whole records before the cut are counted, exit 1, reason logged.
+head -c 5000 "$data/tls12-zeek-sample.pcap" >"$work/cut.pcap"
+"$sensor" -r "$work/cut.pcap" >"$work/out" 2>"$work/err"
+check "truncated capture exits 1" test $? -eq 1
+check "truncated capture counts 8 packets" has "$work/out" '^  packets +8$'
+check "truncated capture reason" has "$work/err" 'read failed .*truncated dump file'
+
+# 3. Not a capture, and no file: exit 2 with the reason.
+"$sensor" -r "$data/PROVENANCE.tsv" >"$work/out" 2>"$work/err"
+check "non-capture exits 2" test $? -eq 2
+check "non-capture reason" has "$work/err" 'cannot open capture file'
+"$sensor" -r "$work/none.pcap" >"$work/out" 2>"$work/err"
+check "missing file exits 2" test $? -eq 2
+check "missing file reason" has "$work/err" 'No such file or directory'
+
+# 4. Configuration: a bad file names file, line and key; the daemon refuses to start.
+printf 'capture:\n  snaplen: 10\n' >"$work/bad.yaml"
+"$sensor" -c "$work/bad.yaml" -r "$data/tls12-zeek-sample.pcap" >"$work/out" 2>"$work/err"
+check "bad config exits 2" test $? -eq 2
+check "bad config names file:line: key" has "$work/err" 'bad\.yaml:2: capture\.snaplen: '
+check "bad config starts nothing" test ! -s "$work/out"
+printf 'capture:\n  file: %s\nlog:\n  level: warn\n' "$data/tcp-syn-then-rst-zeek.pcap" >"$work/good.yaml"
+"$sensor" -c "$work/good.yaml" >"$work/out" 2>"$work/err"
+check "config file input exits 0" test $? -eq 0
+check "config file input read 2 packets" has "$work/out" '^  packets +2$'
+check "log.level=warn hides info" test ! -s "$work/err"
+
+# 5. Options: --help, --version, --config-reference, usage errors.
+"$sensor" --help >"$work/out" 2>&1
+check "--help exits 0" test $? -eq 0
+check "--help documents -r" has "$work/out" '-r, --read FILE'
+"$sensor" --version >"$work/out" 2>&1
+check "--version" has "$work/out" '^umbra-sensor [0-9]+\.[0-9]+\.[0-9]+$'
+"$sensor" --config-reference >"$work/out" 2>&1
+check "--config-reference lists capture.snaplen" has "$work/out" 'capture\.snaplen'
+"$sensor" >"$work/out" 2>&1
+check "no input exits 2" test $? -eq 2
+"$sensor" --bogus >"$work/out" 2>&1
+check "unknown option exits 2" test $? -eq 2
+"$sensor" -r "$data/tls12-zeek-sample.pcap" -f 'tcp and and' >"$work/out" 2>"$work/err"
+check "bad BPF filter exits 2" test $? -eq 2
+check "bad BPF filter reason" has "$work/err" 'BPF filter does not compile'
+
+# 6. SIGTERM during a realtime replay stops cleanly with a summary.
+"$sensor" --realtime -r "$data/tls12-zeek-sample.pcap" >"$work/out" 2>"$work/err" &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+check "SIGTERM exits 0" test $? -eq 0
+check "SIGTERM logged" has "$work/err" 'stopping on signal'
+check "SIGTERM summary printed" has "$work/out" '^  packets +[0-9]+$'
+
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]

@@ -13,7 +13,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "sensor/capture.h"
+#include "sensor/sensor.h"
 #include "sensor/sensor_config.h"
 
 #define SENSOR_VERSION "0.1.0"
@@ -57,6 +57,9 @@ static void usage(FILE *f, const char *prog)
             "      --no-promisc         live: leave the interface out of promiscuous mode\n"
             "      --realtime           file: replay at the recorded speed\n"
             "\n"
+            "Output:\n"
+            "      --json PATH          write flow events as JSON lines to PATH (- = stdout)\n"
+            "\n"
             "Configuration:\n"
             "  -c, --config FILE        YAML configuration (deploy/config/sensor.example.yaml)\n"
             "      --set KEY=VALUE      set any configuration option, e.g. log.level=debug\n"
@@ -68,7 +71,8 @@ static void usage(FILE *f, const char *prog)
             "  -V, --version            print the version and exit\n"
             "\n"
             "Command-line options override the configuration file. Logs go to stderr; the\n"
-            "summary goes to stdout. SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly.\n"
+            "counters go to stdout at exit (after the JSON when both go there). SIGUSR1 prints\n"
+            "the counters; SIGINT/SIGTERM end every flow, print the counters and exit.\n"
             "Exit status: 0 done, 1 the capture failed while running, 2 bad options or\n"
             "configuration (nothing was started).\n",
             prog);
@@ -120,7 +124,7 @@ static int cli_add_kv(struct cli *cli, const char *kv)
 /* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
-    enum { OPT_NO_PROMISC = 256, OPT_REALTIME, OPT_SET, OPT_REFERENCE };
+    enum { OPT_NO_PROMISC = 256, OPT_REALTIME, OPT_SET, OPT_REFERENCE, OPT_JSON };
     static const struct option longopts[] = {
             {"read", required_argument, NULL, 'r'},
             {"interface", required_argument, NULL, 'i'},
@@ -129,6 +133,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             {"buffer-size", required_argument, NULL, 'B'},
             {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
             {"realtime", no_argument, NULL, OPT_REALTIME},
+            {"json", required_argument, NULL, OPT_JSON},
             {"config", required_argument, NULL, 'c'},
             {"set", required_argument, NULL, OPT_SET},
             {"config-reference", no_argument, NULL, OPT_REFERENCE},
@@ -162,6 +167,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             break;
         case OPT_REALTIME:
             rc = cli_add(cli, "capture.realtime", "true");
+            break;
+        case OPT_JSON:
+            rc = cli_add(cli, "output.json", optarg);
             break;
         case 'c':
             cli->config_path = optarg;
@@ -220,92 +228,29 @@ static int load_config(const struct cli *cli, struct sensor_config *cfg)
     return 0;
 }
 
-/* What the sensor has seen so far; the sink of the capture stage until decoding arrives. */
-struct sensor_seen {
-    uint64_t frames;
-};
-
-static void on_frame(void *ctx, const struct capture_frame *frame)
-{
-    struct sensor_seen *seen = ctx;
-    (void)frame;
-    seen->frames++;
-}
-
-static void print_summary(FILE *f, struct capture *cap, const char *source, bool live)
-{
-    struct capture_stats st;
-    capture_stats(cap, &st);
-    char first[CLOCK_UTC_LEN] = "-";
-    char last[CLOCK_UTC_LEN] = "-";
-    if (st.packets > 0) {
-        clock_format_utc(st.first_ts_ns, first, sizeof(first));
-        clock_format_utc(st.last_ts_ns, last, sizeof(last));
-    }
-    uint64_t span = st.last_ts_ns - st.first_ts_ns;
-    fprintf(f,
-            "umbra-sensor summary of %s\n"
-            "  link type         %s\n"
-            "  packets           %llu\n"
-            "  bytes on wire     %llu\n"
-            "  bytes captured    %llu\n"
-            "  cut by snaplen    %llu\n"
-            "  time went back    %llu\n"
-            "  first packet      %s\n"
-            "  last packet       %s\n"
-            "  span              %llu.%06llu s\n",
-            source, capture_linktype_name(cap), (unsigned long long)st.packets,
-            (unsigned long long)st.bytes_wire, (unsigned long long)st.bytes_cap,
-            (unsigned long long)st.truncated, (unsigned long long)st.ts_backwards, first, last,
-            (unsigned long long)(span / CLOCK_NS_PER_SEC),
-            (unsigned long long)(span % CLOCK_NS_PER_SEC / CLOCK_NS_PER_US));
-    if (live)
-        fprintf(f,
-                "  kernel received   %llu\n"
-                "  kernel dropped    %llu\n"
-                "  interface dropped %llu\n",
-                (unsigned long long)st.kernel_recv, (unsigned long long)st.kernel_drop,
-                (unsigned long long)st.iface_drop);
-    fflush(f);
-}
-
 static int run(const struct sensor_config *cfg, struct log *log)
 {
-    bool live = cfg->capture_iface[0] != '\0';
-    struct capture_config ccfg = {
-            .mode = live ? CAPTURE_LIVE : CAPTURE_OFFLINE,
-            .source = live ? cfg->capture_iface : cfg->capture_file,
-            .filter = cfg->capture_filter,
-            .snaplen = (uint32_t)cfg->capture_snaplen,
-            .buffer_size = (uint32_t)cfg->capture_buffer,
-            .promisc = cfg->capture_promisc,
-            .realtime = cfg->capture_realtime,
-            .poll_timeout_ms = (uint32_t)(cfg->capture_poll / CLOCK_NS_PER_MS),
-            .stop_flag = &stop_requested,
-    };
-    struct sensor_seen seen = {0};
-    struct capture *cap = capture_create(&ccfg, on_frame, &seen, log);
-    if (cap == NULL)
+    struct sensor *s = sensor_create(cfg, &stop_requested, log);
+    if (s == NULL)
         return EXIT_USAGE;
 
     int rc;
-    /* Run in slices so signals are seen between them, even in a file read at full speed. */
     do {
-        rc = capture_run(cap, 4096);
+        rc = sensor_run_slice(s);
         if (stats_requested) {
             stats_requested = 0;
-            print_summary(stdout, cap, ccfg.source, live);
+            sensor_print_counters(s, stdout);
         }
     } while (rc == 1 && !stop_requested);
 
-    int status = EXIT_OK;
-    if (rc < 0)
-        status = EXIT_RUNTIME; /* logged by capture; the frames before the error were counted */
+    /* A failed read keeps what came before it: those flows end and are reported like others. */
+    int status = rc < 0 ? EXIT_RUNTIME : EXIT_OK;
     if (stop_requested)
         log_info(log, "sensor: stopping on signal");
-    print_summary(stdout, cap, ccfg.source, live);
-    log_info(log, "sensor: done packets=%llu status=%d", (unsigned long long)seen.frames, status);
-    capture_destroy(&cap);
+    sensor_finish(s);
+    sensor_print_counters(s, stdout);
+    log_info(log, "sensor: done status=%d", status);
+    sensor_destroy(&s);
     return status;
 }
 

@@ -12,16 +12,24 @@
 #include "common/config.h"
 
 struct sensor_config {
-    char id[64];               /* sensor.id: this sensor's name in records and logs */
-    char capture_file[1024];   /* capture.file: pcap/pcapng to read */
-    char capture_iface[64];    /* capture.interface: interface to capture on */
-    char capture_filter[1024]; /* capture.filter: BPF expression */
-    int64_t capture_snaplen;   /* capture.snaplen: bytes */
-    uint64_t capture_buffer;   /* capture.buffer_size: bytes */
-    bool capture_promisc;      /* capture.promiscuous */
-    bool capture_realtime;     /* capture.realtime: replay files at recorded speed */
-    uint64_t capture_poll;     /* capture.poll_timeout: ns */
-    int log_level;             /* log.level: enum log_level */
+    char id[64];                /* sensor.id: this sensor's name in records and logs */
+    char capture_file[1024];    /* capture.file: pcap/pcapng to read */
+    char capture_iface[64];     /* capture.interface: interface to capture on */
+    char capture_filter[1024];  /* capture.filter: BPF expression */
+    int64_t capture_snaplen;    /* capture.snaplen: bytes */
+    uint64_t capture_buffer;    /* capture.buffer_size: bytes */
+    bool capture_promisc;       /* capture.promiscuous */
+    bool capture_realtime;      /* capture.realtime: replay files at recorded speed */
+    uint64_t capture_poll;      /* capture.poll_timeout: ns */
+    int64_t flow_max;           /* flow.max_flows */
+    uint64_t flow_tcp_idle;     /* flow.tcp_idle_timeout: ns */
+    uint64_t flow_udp_idle;     /* flow.udp_idle_timeout: ns */
+    uint64_t flow_other_idle;   /* flow.other_idle_timeout: ns */
+    uint64_t flow_close_linger; /* flow.tcp_close_linger: ns */
+    uint64_t flow_active;       /* flow.active_timeout: ns, 0 = no updates */
+    int64_t flow_frag_slots;    /* flow.fragment_slots */
+    char output_json[1024];     /* output.json: path, "-" = stdout, "" = none */
+    int log_level;              /* log.level: enum log_level */
 };
 
 /* sensor_config_schema() - the option table for struct sensor_config. */

@@ -8,5 +8,5 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 capture=${1:-$root/tests/data/tls12-zeek-sample.pcap}
 
 dir=$(bash "$root/tools/build.sh" | tail -n 1)
-echo "== umbra-sensor -r $capture"
-"$dir/sensor/umbra-sensor" -r "$capture"
+echo "== umbra-sensor -r $capture --json -"
+"$dir/sensor/umbra-sensor" -r "$capture" --json -

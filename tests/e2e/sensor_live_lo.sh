@@ -45,9 +45,12 @@ pid=
 fails=0
 [ $rc -eq 0 ] || { echo "FAIL: exit status $rc" >&2; fails=1; }
 # 20 datagrams of 100 bytes: 14 (Ethernet header on lo) + 20 (IPv4) + 8 (UDP) + 100 = 142 bytes.
-grep -qE '^  packets +20$' "$work/out" || { echo "FAIL: expected 20 packets" >&2; fails=1; }
-grep -qE '^  bytes on wire +2840$' "$work/out" || { echo "FAIL: expected 2840 bytes" >&2; fails=1; }
-grep -qE '^  kernel dropped +0$' "$work/out" || { echo "FAIL: kernel drops" >&2; fails=1; }
+grep -qE '^  packets_read +20$' "$work/out" || { echo "FAIL: expected 20 packets" >&2; fails=1; }
+grep -qE '^  bytes_read +2840$' "$work/out" || { echo "FAIL: expected 2840 bytes" >&2; fails=1; }
+grep -qE '^  kernel_dropped +0$' "$work/out" || { echo "FAIL: kernel drops" >&2; fails=1; }
 grep -q 'linktype=EN10MB' "$work/err" || { echo "FAIL: lo link type" >&2; fails=1; }
+# The 20 datagrams share one 5-tuple: one UDP flow, ended at shutdown.
+grep -qE '^  flows_created +1$' "$work/out" || { echo "FAIL: expected 1 flow" >&2; fails=1; }
+grep -qE '^  flows_ended_shutdown +1$' "$work/out" || { echo "FAIL: flow not ended" >&2; fails=1; }
 [ $fails -eq 0 ] || { cat "$work/out" "$work/err" >&2; exit 1; }
-echo "live capture on lo: 20 packets, 2840 bytes, 0 kernel drops"
+echo "live capture on lo: 20 packets, 2840 bytes, 1 flow, 0 kernel drops"

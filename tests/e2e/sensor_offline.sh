@@ -14,20 +14,28 @@ check() { # check NAME CONDITION-COMMAND...
 }
 has() { grep -qE -- "$2" "$1"; }
 
-# 1. A good capture: exit 0, the summary has tshark's figures.
-"$sensor" -r "$data/tls12-zeek-sample.pcap" >"$work/out" 2>"$work/err"
+# 1. A good capture: exit 0, the counters and the flow have tshark's figures
+#    (tshark -z conv,tcp: 22 frames, 8225 bytes; per side, summed ip.len and tcp.len:
+#    10.0.0.80 13 packets 1401 IP bytes 713 payload, 68.233.76.12 9 packets 6516 / 6036).
+"$sensor" -r "$data/tls12-zeek-sample.pcap" --json "$work/flows.json" >"$work/out" 2>"$work/err"
 check "good capture exits 0" test $? -eq 0
-check "packets = 22" has "$work/out" '^  packets +22$'
-check "bytes = 8225" has "$work/out" '^  bytes on wire +8225$'
-check "first packet time" has "$work/out" '^  first packet +2013-01-04T19:47:28\.512314Z$'
-check "span" has "$work/out" '^  span +3\.294877 s$'
+check "packets_read = 22" has "$work/out" '^  packets_read +22$'
+check "bytes_read = 8225" has "$work/out" '^  bytes_read +8225$'
+check "packets_decoded = 22" has "$work/out" '^  packets_decoded +22$'
+check "flows_created = 1" has "$work/out" '^  flows_created +1$'
+check "flows_ended_shutdown = 1" has "$work/out" '^  flows_ended_shutdown +1$'
 check "log names the file" has "$work/err" 'capture: opened file=.*tls12-zeek-sample\.pcap linktype=EN10MB'
+check "json: one open, one end" test "$(grep -c '"event":"open"' "$work/flows.json"):$(grep -c '"event":"end"' "$work/flows.json")" = 1:1
+check "json: end event fields" has "$work/flows.json" '^\{"event":"end","reason":"shutdown","flow_id":1,"proto":"tcp","client_addr":"10\.0\.0\.80","client_port":56637,"server_addr":"68\.233\.76\.12","server_port":443,"vlan":0,"first_ts":1357328848\.512314,"last_ts":1357328851\.807191,"client_packets":13,"client_ip_bytes":1401,"client_payload_bytes":713,"server_packets":9,"server_ip_bytes":6516,"server_payload_bytes":6036\}$'
+"$sensor" -r "$data/tls12-zeek-sample.pcap" --json - -q >"$work/out" 2>"$work/err"
+check "json to stdout before counters" has "$work/out" '^\{"event":"open"'
 
 # 2. A capture cut mid-record: the whole records before the cut are counted, exit 1, reason logged.
 head -c 5000 "$data/tls12-zeek-sample.pcap" >"$work/cut.pcap"
 "$sensor" -r "$work/cut.pcap" >"$work/out" 2>"$work/err"
 check "truncated capture exits 1" test $? -eq 1
-check "truncated capture counts 8 packets" has "$work/out" '^  packets +8$'
+check "truncated capture counts 8 packets" has "$work/out" '^  packets_read +8$'
+check "truncated capture still ends its flow" has "$work/out" '^  flows_ended_shutdown +1$'
 check "truncated capture reason" has "$work/err" 'read failed .*truncated dump file'
 
 # 3. Not a capture, and no file: exit 2 with the reason.
@@ -47,7 +55,7 @@ check "bad config starts nothing" test ! -s "$work/out"
 printf 'capture:\n  file: %s\nlog:\n  level: warn\n' "$data/tcp-syn-then-rst-zeek.pcap" >"$work/good.yaml"
 "$sensor" -c "$work/good.yaml" >"$work/out" 2>"$work/err"
 check "config file input exits 0" test $? -eq 0
-check "config file input read 2 packets" has "$work/out" '^  packets +2$'
+check "config file input read 2 packets" has "$work/out" '^  packets_read +2$'
 check "log.level=warn hides info" test ! -s "$work/err"
 
 # 5. Options: --help, --version, --config-reference, usage errors.
@@ -74,7 +82,8 @@ kill -TERM $pid
 wait $pid
 check "SIGTERM exits 0" test $? -eq 0
 check "SIGTERM logged" has "$work/err" 'stopping on signal'
-check "SIGTERM summary printed" has "$work/out" '^  packets +[0-9]+$'
+check "SIGTERM counters printed" has "$work/out" '^  packets_read +[0-9]+$'
+check "SIGTERM ends the flow" has "$work/out" '^  flows_ended_shutdown +1$'
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -30,6 +30,12 @@ static void test_sensor_config_defaults_are_valid(void **state)
     assert_false(cfg.capture_realtime);
     assert_int_equal(cfg.capture_poll, 100 * CLOCK_NS_PER_MS);
     assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+    assert_int_equal(cfg.flow_max, 262144);
+    assert_int_equal(cfg.flow_tcp_idle, 300 * CLOCK_NS_PER_SEC);
+    assert_int_equal(cfg.flow_udp_idle, 60 * CLOCK_NS_PER_SEC);
+    assert_int_equal(cfg.flow_close_linger, 2 * CLOCK_NS_PER_SEC);
+    assert_int_equal(cfg.flow_active, 300 * CLOCK_NS_PER_SEC);
+    assert_string_equal(cfg.output_json, "");
     config_free(sensor_config_schema(), &cfg);
 }
 

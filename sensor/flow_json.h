@@ -1,0 +1,30 @@
+/*
+ * Flow JSON: writes flow events as JSON lines, one object per event (the sensor's offline
+ * output, like Zeek's logs). Field names and meanings are in docs/FLOWS.md.
+ */
+#ifndef UMBRA_SENSOR_FLOW_JSON_H
+#define UMBRA_SENSOR_FLOW_JSON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sensor/flow.h"
+
+struct log;
+struct flow_json;
+
+/*
+ * flow_json_create() - write events to @path ("-" = stdout). Returns NULL after logging why.
+ */
+struct flow_json *flow_json_create(const char *path, struct log *log);
+
+/* flow_json_destroy() - flush and close (stdout is flushed, not closed); NULL-safe. */
+void flow_json_destroy(struct flow_json **fjp);
+
+/* flow_json_event() - a flow_event_fn: @ctx is the struct flow_json. */
+void flow_json_event(void *ctx, const struct flow_event *ev);
+
+/* flow_json_errors() - events that could not be written (disk full, closed pipe). */
+uint64_t flow_json_errors(const struct flow_json *fj);
+
+#endif

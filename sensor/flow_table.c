@@ -1,0 +1,471 @@
+/*
+ * Flow table: owns the flow slots, the hash index, the timeout lists and the fragment memory,
+ * and applies the flow rules of docs/FLOWS.md. It does not decode packets, compute features or
+ * write records: packets arrive decoded, events leave through the sink.
+ *
+ * Layout. Slots are one array of struct flow sized at creation; free slots form a list through
+ * hash_next. The index is an array of chain heads (a power of two, at least twice the slots, so
+ * chains stay short); chains link through hash_next. Each live flow is on exactly one timeout
+ * list (TCP, UDP, other, closing), a doubly linked list ordered by lru_ts. A flow moves to its
+ * list's tail only when its last move is at least LRU_GRANULARITY_NS old, so most packets touch
+ * no other flow's memory; the price is that a flow may end up to that long after its timeout.
+ * Because every flow on a list shares one timeout, expiry pops list heads and stops at the first
+ * flow still live, and the longest-idle flow (for eviction) is one of the four heads.
+ */
+#include "sensor/flow_table.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "sensor/decode.h"
+
+#define NIL UINT32_MAX
+/* Coarseness of the timeout lists, and the interval between expiry scans, in packet time. */
+#define LRU_GRANULARITY_NS CLOCK_NS_PER_SEC
+/* A later fragment more than this after its first fragment is not joined to it (the usual
+ * reassembly time-out of IP stacks). */
+#define FRAG_MAX_AGE_NS (60 * CLOCK_NS_PER_SEC)
+/* Flows are numbered by 32-bit slot indexes and NIL is reserved. */
+#define MAX_FLOWS_LIMIT (1u << 31)
+
+enum lru_list {
+    LRU_TCP,
+    LRU_UDP,
+    LRU_OTHER,
+    LRU_CLOSING, /* TCP flows after FIN both ways or RST, waiting out the linger */
+    LRU_COUNT,
+};
+
+struct lru {
+    uint32_t head; /* longest idle */
+    uint32_t tail;
+};
+
+/* A first fragment, remembered so that the later fragments of its datagram find its flow. */
+struct frag_slot {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint32_t id;
+    uint8_t proto;
+    uint8_t dir; /* enum flow_dir_index of the datagram */
+    uint8_t used;
+    uint8_t pad;
+    uint32_t slot;    /* the flow's slot */
+    uint64_t flow_id; /* the flow's id: the slot may have been reused since */
+    uint64_t ts;
+};
+
+struct flow_table {
+    struct flow_table_config cfg;
+    flow_event_fn *sink;
+    void *ctx;
+    struct log *log;
+    struct flow *flows;
+    uint32_t *buckets;
+    uint32_t bucket_mask;
+    uint32_t free_head;
+    struct lru lists[LRU_COUNT];
+    uint64_t timeout[LRU_COUNT];
+    struct frag_slot *frags;
+    uint32_t frag_mask;
+    uint64_t next_id;
+    uint64_t next_expire_ts;
+    struct flow_table_stats st;
+};
+
+/*
+ * Zeroed memory for the slots and the index: cache-line aligned, and for large tables aligned
+ * to 2 MiB with transparent huge pages asked for, because a lookup touches random pages of
+ * tens of megabytes and 4 KiB pages would make most lookups a TLB miss as well.
+ */
+#define HUGE_PAGE (2u << 20)
+
+static void *table_alloc(size_t size)
+{
+    size_t align = size >= 2 * HUGE_PAGE ? HUGE_PAGE : 64;
+    size = (size + align - 1) / align * align;
+    void *p = aligned_alloc(align, size);
+    if (p == NULL)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align == HUGE_PAGE)
+        (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: without it the table still works */
+#endif
+    memset(p, 0, size);
+    return p;
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+    uint64_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return (uint32_t)p;
+}
+
+struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_event_fn *sink,
+                                     void *ctx, struct log *log)
+{
+    if (cfg->max_flows == 0 || cfg->max_flows > MAX_FLOWS_LIMIT / 2) {
+        log_err(log, "flow_table: max_flows=%u out of range [1, %u]", cfg->max_flows,
+                MAX_FLOWS_LIMIT / 2);
+        return NULL;
+    }
+    struct flow_table *ft = calloc(1, sizeof(*ft));
+    if (ft == NULL)
+        goto out_oom;
+    ft->cfg = *cfg;
+    ft->sink = sink;
+    ft->ctx = ctx;
+    ft->log = log;
+    uint32_t nbuckets = pow2_at_least(2ULL * cfg->max_flows);
+    uint32_t nfrags = pow2_at_least(cfg->frag_slots ? cfg->frag_slots : 1);
+    ft->flows = table_alloc((size_t)cfg->max_flows * sizeof(*ft->flows));
+    ft->buckets = table_alloc((size_t)nbuckets * sizeof(*ft->buckets));
+    ft->frags = calloc(nfrags, sizeof(*ft->frags));
+    if (ft->flows == NULL || ft->buckets == NULL || ft->frags == NULL)
+        goto out_free;
+    ft->bucket_mask = nbuckets - 1;
+    ft->frag_mask = nfrags - 1;
+    memset(ft->buckets, 0xff, (size_t)nbuckets * sizeof(*ft->buckets));
+    for (uint32_t i = 0; i < cfg->max_flows; i++)
+        ft->flows[i].hash_next = i + 1 < cfg->max_flows ? i + 1 : NIL;
+    ft->free_head = 0;
+    for (int l = 0; l < LRU_COUNT; l++)
+        ft->lists[l].head = ft->lists[l].tail = NIL;
+    ft->timeout[LRU_TCP] = cfg->tcp_idle_ns;
+    ft->timeout[LRU_UDP] = cfg->udp_idle_ns;
+    ft->timeout[LRU_OTHER] = cfg->other_idle_ns;
+    ft->timeout[LRU_CLOSING] = cfg->close_linger_ns;
+    ft->next_id = 1;
+    log_info(log, "flow_table: created max_flows=%u buckets=%u frag_slots=%u memory_bytes=%zu",
+             cfg->max_flows, nbuckets, nfrags, flow_table_memory(ft));
+    return ft;
+
+out_free:
+    free(ft->flows);
+    free(ft->buckets);
+    free(ft->frags);
+    free(ft);
+out_oom:
+    log_err(log, "flow_table: out of memory for max_flows=%u", cfg->max_flows);
+    return NULL;
+}
+
+void flow_table_destroy(struct flow_table **ftp)
+{
+    if (ftp == NULL || *ftp == NULL)
+        return;
+    struct flow_table *ft = *ftp;
+    free(ft->flows);
+    free(ft->buckets);
+    free(ft->frags);
+    free(ft);
+    *ftp = NULL;
+}
+
+static void lru_unlink(struct flow_table *ft, uint32_t idx)
+{
+    struct flow *f = &ft->flows[idx];
+    struct lru *l = &ft->lists[f->lru_list];
+    if (f->lru_prev != NIL)
+        ft->flows[f->lru_prev].lru_next = f->lru_next;
+    else
+        l->head = f->lru_next;
+    if (f->lru_next != NIL)
+        ft->flows[f->lru_next].lru_prev = f->lru_prev;
+    else
+        l->tail = f->lru_prev;
+}
+
+static void lru_append(struct flow_table *ft, uint32_t idx, enum lru_list list, uint64_t ts)
+{
+    struct flow *f = &ft->flows[idx];
+    struct lru *l = &ft->lists[list];
+    f->lru_list = (uint8_t)list;
+    f->lru_ts = ts;
+    f->lru_next = NIL;
+    f->lru_prev = l->tail;
+    if (l->tail != NIL)
+        ft->flows[l->tail].lru_next = idx;
+    else
+        l->head = idx;
+    l->tail = idx;
+}
+
+static void emit(struct flow_table *ft, enum flow_event_type type, enum flow_end_reason reason,
+                 const struct flow *f)
+{
+    struct flow_event ev = {.type = type, .reason = reason, .flow = f};
+    ft->sink(ft->ctx, &ev);
+}
+
+/* Emits END, then takes the flow out of the index and its list and frees the slot. */
+static void flow_end(struct flow_table *ft, uint32_t idx, enum flow_end_reason reason)
+{
+    struct flow *f = &ft->flows[idx];
+    emit(ft, FLOW_EVENT_END, reason, f);
+
+    uint32_t *link = &ft->buckets[flow_key_hash(&f->key, ft->cfg.hash_seed) & ft->bucket_mask];
+    while (*link != idx)
+        link = &ft->flows[*link].hash_next;
+    *link = f->hash_next;
+    lru_unlink(ft, idx);
+
+    f->hash_next = ft->free_head;
+    ft->free_head = idx;
+    f->id = 0;
+    ft->st.flows_active--;
+    ft->st.flows_ended[reason]++;
+}
+
+/* The longest-idle live flow: the head of one of the timeout lists. */
+static uint32_t longest_idle(const struct flow_table *ft)
+{
+    uint32_t best = NIL;
+    for (int l = 0; l < LRU_COUNT; l++) {
+        uint32_t h = ft->lists[l].head;
+        if (h != NIL && (best == NIL || ft->flows[h].last_ts < ft->flows[best].last_ts))
+            best = h;
+    }
+    return best;
+}
+
+static uint32_t slot_alloc(struct flow_table *ft)
+{
+    if (ft->free_head == NIL)
+        flow_end(ft, longest_idle(ft), FLOW_END_EVICTED);
+    uint32_t idx = ft->free_head;
+    ft->free_head = ft->flows[idx].hash_next;
+    return idx;
+}
+
+static enum lru_list list_for_proto(uint8_t proto)
+{
+    switch (proto) {
+    case 6:
+        return LRU_TCP;
+    case 17:
+        return LRU_UDP;
+    default:
+        return LRU_OTHER;
+    }
+}
+
+/*
+ * Whether the packet's source is the client of a new flow. The first packet's sender is the
+ * client, except for TCP picked up after its SYN: a SYN-ACK comes from the server, and a segment
+ * without SYN is taken to go towards the lower (usually well-known) port.
+ */
+static bool src_is_client(const struct pkt *pkt)
+{
+    if (pkt->proto != 6 || (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+        return true;
+    if (pkt->tcp_flags & TCP_SYN)
+        return false; /* SYN-ACK */
+    if (pkt->sport != pkt->dport)
+        return pkt->sport > pkt->dport;
+    return true;
+}
+
+static uint32_t flow_create(struct flow_table *ft, const struct pkt *pkt,
+                            const struct flow_key *key, uint64_t hash, bool src_is_lo)
+{
+    uint32_t idx = slot_alloc(ft);
+    struct flow *f = &ft->flows[idx];
+    memset(f, 0, sizeof(*f));
+    f->key = *key;
+    f->client_is_lo = (uint8_t)(src_is_client(pkt) == src_is_lo);
+    f->id = ft->next_id++;
+    f->first_ts = f->last_ts = f->last_update_ts = pkt->ts_ns;
+    f->tunnel = pkt->tunnel;
+    uint32_t *bucket = &ft->buckets[hash & ft->bucket_mask];
+    f->hash_next = *bucket;
+    *bucket = idx;
+    lru_append(ft, idx, list_for_proto(key->proto), pkt->ts_ns);
+    ft->st.flows_created++;
+    if (++ft->st.flows_active > ft->st.max_active)
+        ft->st.max_active = ft->st.flows_active;
+    return idx;
+}
+
+static uint32_t flow_lookup(const struct flow_table *ft, const struct flow_key *key, uint64_t hash)
+{
+    uint32_t idx = ft->buckets[hash & ft->bucket_mask];
+    /* The counters' line will be written next: fetch it while the key's line is compared, so the
+     * two cache misses overlap instead of following each other. */
+    if (idx != NIL)
+        __builtin_prefetch(&ft->flows[idx].dir, 1);
+    while (idx != NIL && !flow_key_equal(&ft->flows[idx].key, key))
+        idx = ft->flows[idx].hash_next;
+    return idx;
+}
+
+static bool tcp_closed(const struct flow *f)
+{
+    return (f->tcp_close & FLOW_TCP_RST) ||
+           (f->tcp_close & (FLOW_TCP_FIN_CLIENT | FLOW_TCP_FIN_SERVER)) ==
+                   (FLOW_TCP_FIN_CLIENT | FLOW_TCP_FIN_SERVER);
+}
+
+static enum flow_end_reason closed_reason(const struct flow *f)
+{
+    return (f->tcp_close & FLOW_TCP_RST) ? FLOW_END_RST : FLOW_END_FIN;
+}
+
+static void tcp_track(struct flow_table *ft, uint32_t idx, const struct pkt *pkt, int dir)
+{
+    struct flow *f = &ft->flows[idx];
+    uint8_t before = f->tcp_close;
+    if (pkt->tcp_flags & TCP_FIN)
+        f->tcp_close |= dir == FLOW_DIR_CLIENT ? FLOW_TCP_FIN_CLIENT : FLOW_TCP_FIN_SERVER;
+    if (pkt->tcp_flags & TCP_RST)
+        f->tcp_close |= FLOW_TCP_RST;
+    if (f->tcp_close != before && f->lru_list != LRU_CLOSING && tcp_closed(f)) {
+        lru_unlink(ft, idx);
+        lru_append(ft, idx, LRU_CLOSING, pkt->ts_ns);
+    }
+}
+
+static uint32_t frag_index(const struct flow_table *ft, const struct pkt *pkt)
+{
+    struct {
+        uint8_t src[16];
+        uint8_t dst[16];
+        uint32_t id;
+        uint32_t proto;
+    } k;
+    memcpy(k.src, pkt->src, sizeof(k.src));
+    memcpy(k.dst, pkt->dst, sizeof(k.dst));
+    k.id = pkt->frag_id;
+    k.proto = pkt->proto;
+    return (uint32_t)XXH3_64bits_withSeed(&k, sizeof(k), ft->cfg.hash_seed) & ft->frag_mask;
+}
+
+static void frag_remember(struct flow_table *ft, const struct pkt *pkt, uint32_t idx, int dir)
+{
+    struct frag_slot *s = &ft->frags[frag_index(ft, pkt)];
+    memcpy(s->src, pkt->src, sizeof(s->src));
+    memcpy(s->dst, pkt->dst, sizeof(s->dst));
+    s->id = pkt->frag_id;
+    s->proto = pkt->proto;
+    s->dir = (uint8_t)dir;
+    s->used = 1;
+    s->slot = idx;
+    s->flow_id = ft->flows[idx].id;
+    s->ts = pkt->ts_ns;
+}
+
+static void account(struct flow *f, int dir, const struct pkt *pkt)
+{
+    struct flow_dir_counters *c = &f->dir[dir];
+    c->packets++;
+    c->ip_bytes += pkt->ip_len;
+    c->payload_bytes += pkt->payload_len;
+    if (pkt->ts_ns > f->last_ts)
+        f->last_ts = pkt->ts_ns;
+}
+
+/* A later fragment: counted to the flow of its first fragment when that one was seen. */
+static void frag_later(struct flow_table *ft, const struct pkt *pkt)
+{
+    struct frag_slot *s = &ft->frags[frag_index(ft, pkt)];
+    if (!s->used || s->id != pkt->frag_id || s->proto != pkt->proto ||
+        memcmp(s->src, pkt->src, sizeof(s->src)) != 0 ||
+        memcmp(s->dst, pkt->dst, sizeof(s->dst)) != 0 || ft->flows[s->slot].id != s->flow_id ||
+        pkt->ts_ns - s->ts > FRAG_MAX_AGE_NS) {
+        ft->st.frag_unattributed++;
+        return;
+    }
+    account(&ft->flows[s->slot], s->dir, pkt);
+    ft->st.frag_attributed++;
+}
+
+void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
+{
+    ft->st.packets++;
+    if (pkt->ts_ns >= ft->next_expire_ts) {
+        flow_table_expire(ft, pkt->ts_ns);
+        ft->next_expire_ts = pkt->ts_ns + LRU_GRANULARITY_NS;
+    }
+    if (pkt->frag == PKT_FRAG_LATER) {
+        frag_later(ft, pkt);
+        return;
+    }
+
+    struct flow_key key;
+    bool src_is_lo = flow_key_from_pkt(pkt, &key);
+    uint64_t hash = flow_key_hash(&key, ft->cfg.hash_seed);
+    uint32_t idx = flow_lookup(ft, &key, hash);
+    if (idx != NIL && pkt->proto == 6 && (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+        tcp_closed(&ft->flows[idx])) {
+        /* A new connection on a closed one's ports: the old flow is over, whatever its linger. */
+        flow_end(ft, idx, closed_reason(&ft->flows[idx]));
+        ft->st.port_reuse++;
+        idx = NIL;
+    }
+    bool created = idx == NIL;
+    if (created)
+        idx = flow_create(ft, pkt, &key, hash, src_is_lo);
+
+    struct flow *f = &ft->flows[idx];
+    int dir = src_is_lo == (bool)f->client_is_lo ? FLOW_DIR_CLIENT : FLOW_DIR_SERVER;
+    account(f, dir, pkt);
+    if (pkt->proto == 6)
+        tcp_track(ft, idx, pkt, dir);
+    if (pkt->frag == PKT_FRAG_FIRST)
+        frag_remember(ft, pkt, idx, dir);
+    if (pkt->ts_ns >= f->lru_ts + LRU_GRANULARITY_NS) {
+        enum lru_list list = (enum lru_list)f->lru_list;
+        lru_unlink(ft, idx);
+        lru_append(ft, idx, list, pkt->ts_ns);
+    }
+
+    if (created)
+        emit(ft, FLOW_EVENT_OPEN, FLOW_END_NONE, f);
+    if (ft->cfg.active_ns != 0 && pkt->ts_ns >= f->last_update_ts + ft->cfg.active_ns) {
+        f->last_update_ts = pkt->ts_ns;
+        ft->st.updates++;
+        emit(ft, FLOW_EVENT_UPDATE, FLOW_END_NONE, f);
+    }
+}
+
+void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
+{
+    for (int l = 0; l < LRU_COUNT; l++) {
+        uint64_t timeout = ft->timeout[l];
+        uint32_t idx;
+        while ((idx = ft->lists[l].head) != NIL) {
+            const struct flow *f = &ft->flows[idx];
+            /* Written as subtractions so that a huge timeout cannot overflow. */
+            if (now_ns < f->last_ts || now_ns - f->last_ts < timeout)
+                break;
+            flow_end(ft, idx, l == LRU_CLOSING ? closed_reason(f) : FLOW_END_IDLE);
+        }
+    }
+}
+
+void flow_table_flush(struct flow_table *ft, enum flow_end_reason reason)
+{
+    for (int l = 0; l < LRU_COUNT; l++) {
+        while (ft->lists[l].head != NIL)
+            flow_end(ft, ft->lists[l].head, reason);
+    }
+}
+
+void flow_table_stats(const struct flow_table *ft, struct flow_table_stats *out)
+{
+    *out = ft->st;
+}
+
+size_t flow_table_memory(const struct flow_table *ft)
+{
+    return sizeof(*ft) + (size_t)ft->cfg.max_flows * sizeof(*ft->flows) +
+           ((size_t)ft->bucket_mask + 1) * sizeof(*ft->buckets) +
+           ((size_t)ft->frag_mask + 1) * sizeof(*ft->frags);
+}

@@ -1,0 +1,187 @@
+/*
+ * Sensor: wires capture -> decode -> flow table -> JSON output and owns the decode counters.
+ * It makes no decision of its own about packets: each stage does, and this file only passes
+ * results along and reports them.
+ */
+#include "sensor/sensor.h"
+
+#include <stdlib.h>
+#include <xxhash.h>
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "sensor/capture.h"
+#include "sensor/decode.h"
+#include "sensor/flow_json.h"
+#include "sensor/flow_table.h"
+#include "sensor/sensor_config.h"
+
+/* Frames per slice: enough to amortise the loop, few enough to see signals promptly. */
+#define SENSOR_SLICE 4096
+
+struct sensor {
+    const struct sensor_config *cfg;
+    struct log *log;
+    bool live;
+    struct capture *cap;
+    struct flow_table *ft;
+    struct flow_json *json;
+    uint64_t decode[DECODE_STATUS_COUNT];
+    uint64_t events;
+};
+
+static void on_event(void *ctx, const struct flow_event *ev)
+{
+    struct sensor *s = ctx;
+    s->events++;
+    if (s->json != NULL)
+        flow_json_event(s->json, ev);
+}
+
+static void on_frame(void *ctx, const struct capture_frame *frame)
+{
+    struct sensor *s = ctx;
+    struct pkt pkt;
+    enum decode_status st = decode_frame(frame, &pkt);
+    s->decode[st]++;
+    if (st == DECODE_OK)
+        flow_table_packet(s->ft, &pkt);
+}
+
+/* A seed that differs between runs, so nobody can aim packets at one hash chain; the flows
+ * found do not depend on it. */
+static uint64_t hash_seed(void)
+{
+    uint64_t t[2] = {clock_wall_ns(), clock_mono_ns()};
+    return XXH3_64bits(t, sizeof(t));
+}
+
+struct sensor *sensor_create(const struct sensor_config *cfg, const volatile sig_atomic_t *stop,
+                             struct log *log)
+{
+    struct sensor *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        log_err(log, "sensor: out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    s->log = log;
+    s->live = cfg->capture_iface[0] != '\0';
+
+    struct flow_table_config fcfg = {
+            .max_flows = (uint32_t)cfg->flow_max,
+            .tcp_idle_ns = cfg->flow_tcp_idle,
+            .udp_idle_ns = cfg->flow_udp_idle,
+            .other_idle_ns = cfg->flow_other_idle,
+            .close_linger_ns = cfg->flow_close_linger,
+            .active_ns = cfg->flow_active,
+            .frag_slots = (uint32_t)cfg->flow_frag_slots,
+            .hash_seed = hash_seed(),
+    };
+    s->ft = flow_table_create(&fcfg, on_event, s, log);
+    if (s->ft == NULL)
+        goto out_free;
+    if (cfg->output_json[0] != '\0') {
+        s->json = flow_json_create(cfg->output_json, log);
+        if (s->json == NULL)
+            goto out_table;
+    }
+    struct capture_config ccfg = {
+            .mode = s->live ? CAPTURE_LIVE : CAPTURE_OFFLINE,
+            .source = s->live ? cfg->capture_iface : cfg->capture_file,
+            .filter = cfg->capture_filter,
+            .snaplen = (uint32_t)cfg->capture_snaplen,
+            .buffer_size = (uint32_t)cfg->capture_buffer,
+            .promisc = cfg->capture_promisc,
+            .realtime = cfg->capture_realtime,
+            .poll_timeout_ms = (uint32_t)(cfg->capture_poll / CLOCK_NS_PER_MS),
+            .stop_flag = stop,
+    };
+    s->cap = capture_create(&ccfg, on_frame, s, log);
+    if (s->cap == NULL)
+        goto out_json;
+    return s;
+
+out_json:
+    flow_json_destroy(&s->json);
+out_table:
+    flow_table_destroy(&s->ft);
+out_free:
+    free(s);
+    return NULL;
+}
+
+void sensor_destroy(struct sensor **sp)
+{
+    if (sp == NULL || *sp == NULL)
+        return;
+    struct sensor *s = *sp;
+    capture_destroy(&s->cap);
+    flow_json_destroy(&s->json);
+    flow_table_destroy(&s->ft);
+    free(s);
+    *sp = NULL;
+}
+
+int sensor_run_slice(struct sensor *s)
+{
+    int rc = capture_run(s->cap, SENSOR_SLICE);
+    /* Live: flows must time out even when no packet comes to advance packet time. */
+    if (s->live && rc == 1)
+        flow_table_expire(s->ft, clock_wall_ns());
+    return rc;
+}
+
+void sensor_finish(struct sensor *s)
+{
+    flow_table_flush(s->ft, FLOW_END_SHUTDOWN);
+}
+
+static void counter(FILE *f, const char *name, uint64_t v)
+{
+    fprintf(f, "  %-28s %llu\n", name, (unsigned long long)v);
+}
+
+void sensor_print_counters(struct sensor *s, FILE *f)
+{
+    struct capture_stats cs;
+    struct flow_table_stats fs;
+    char name[64];
+    capture_stats(s->cap, &cs);
+    flow_table_stats(s->ft, &fs);
+
+    fprintf(f, "umbra-sensor counters (%s %s, link type %s)\n", s->live ? "interface" : "file",
+            s->live ? s->cfg->capture_iface : s->cfg->capture_file, capture_linktype_name(s->cap));
+    counter(f, "packets_read", cs.packets);
+    counter(f, "bytes_read", cs.bytes_wire);
+    counter(f, "packets_cut_by_snaplen", cs.truncated);
+    counter(f, "packets_time_backwards", cs.ts_backwards);
+    if (s->live) {
+        counter(f, "kernel_received", cs.kernel_recv);
+        counter(f, "kernel_dropped", cs.kernel_drop);
+        counter(f, "interface_dropped", cs.iface_drop);
+    }
+    counter(f, "packets_decoded", s->decode[DECODE_OK]);
+    for (int i = DECODE_OK + 1; i < DECODE_STATUS_COUNT; i++) {
+        snprintf(name, sizeof(name), "dropped_%s", decode_status_name((enum decode_status)i));
+        counter(f, name, s->decode[i]);
+    }
+    counter(f, "fragments_attributed", fs.frag_attributed);
+    counter(f, "fragments_unattributed", fs.frag_unattributed);
+    counter(f, "flows_created", fs.flows_created);
+    counter(f, "flows_active", fs.flows_active);
+    counter(f, "flows_active_peak", fs.max_active);
+    for (int r = FLOW_END_NONE + 1; r < FLOW_END_COUNT; r++) {
+        snprintf(name, sizeof(name), "flows_ended_%s",
+                 flow_end_reason_name((enum flow_end_reason)r));
+        counter(f, name, fs.flows_ended[r]);
+    }
+    counter(f, "flows_evicted", fs.flows_ended[FLOW_END_EVICTED]);
+    counter(f, "flow_updates", fs.updates);
+    counter(f, "tcp_port_reuse", fs.port_reuse);
+    counter(f, "flow_table_bytes", flow_table_memory(s->ft));
+    if (s->json != NULL)
+        counter(f, "json_write_errors", flow_json_errors(s->json));
+    fflush(f);
+}

@@ -202,7 +202,7 @@ static void event_line(struct jbuf *b, const struct flow_event *ev)
         jb_str(b, "reason", flow_end_reason_name(ev->reason));
     else if (ev->type == FLOW_EVENT_UPDATE)
         jb_str(b, "reason", "active_timeout");
-    jb_u64(b, "flow_id", f->id);
+    jb_u64(b, "flow_id", ev->info->id);
     jb_str(b, "proto", proto_name(f->key.proto, num, sizeof(num)));
     jb_str(b, "client_addr", addr_text(f, flow_client_addr(f), a, sizeof(a)));
     jb_u64(b, "client_port", flow_client_port(f));
@@ -211,12 +211,12 @@ static void event_line(struct jbuf *b, const struct flow_event *ev)
     jb_u64(b, "vlan", f->key.vlan);
     if (f->key.inner_vlan != 0)
         jb_u64(b, "inner_vlan", f->key.inner_vlan);
-    jb_ts(b, "first_ts", f->first_ts);
+    jb_ts(b, "first_ts", ev->info->first_ts);
     jb_ts(b, "last_ts", f->last_ts);
     jb_dir(b, "client", &f->dir[FLOW_DIR_CLIENT]);
     jb_dir(b, "server", &f->dir[FLOW_DIR_SERVER]);
-    if (f->tunnel.type != PKT_TUNNEL_NONE)
-        jb_tunnel(b, &f->tunnel);
+    if (ev->info->tunnel.type != PKT_TUNNEL_NONE)
+        jb_tunnel(b, &ev->info->tunnel);
     jb_printf(b, "}\n");
 }
 
@@ -231,7 +231,7 @@ void flow_json_event(void *ctx, const struct flow_event *ev)
         /* Cannot happen with today's fields (a line is under 700 bytes); counted if it does. */
         if (fj->errors++ == 0)
             log_err(fj->log, "flow_json: event longer than %d bytes flow_id=%llu", JSON_LINE_MAX,
-                    (unsigned long long)ev->flow->id);
+                    (unsigned long long)ev->info->id);
         return;
     }
     if (fwrite(b.buf, 1, b.len, fj->out) != b.len) {

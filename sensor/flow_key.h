@@ -23,7 +23,8 @@ struct flow_key {
     uint8_t ip_version;  /* 4 or 6 */
     uint8_t pad[2];      /* always zero */
 };
-_Static_assert(sizeof(struct flow_key) == 44, "flow_key is hashed as bytes: no hidden padding");
+_Static_assert(sizeof(struct flow_key) == 44,
+               "flow_key is hashed and compared as bytes: no hidden padding");
 
 /*
  * flow_key_from_pkt() - the key of @pkt's flow. Returns true when the packet's source is the

@@ -33,6 +33,12 @@
 /* Flows are numbered by 32-bit slot indexes and NIL is reserved. */
 #define MAX_FLOWS_LIMIT (1u << 31)
 
+/* An mmap()ed table: the mapping to unmap, and its length. */
+struct table_mem {
+    void *map; /* what munmap() takes */
+    size_t len;
+};
+
 enum lru_list {
     LRU_TCP,
     LRU_UDP,
@@ -66,7 +72,11 @@ struct flow_table {
     void *ctx;
     struct log *log;
     struct flow *flows;
+    struct flow_info *info; /* indexed like flows */
     uint32_t *buckets;
+    struct table_mem flows_mem;
+    struct table_mem info_mem;
+    struct table_mem buckets_mem;
     uint32_t bucket_mask;
     uint32_t free_head;
     struct lru lists[LRU_COUNT];
@@ -79,25 +89,36 @@ struct flow_table {
 };
 
 /*
- * Zeroed memory for the slots and the index: cache-line aligned, and for large tables aligned
- * to 2 MiB with transparent huge pages asked for, because a lookup touches random pages of
- * tens of megabytes and 4 KiB pages would make most lookups a TLB miss as well.
+ * Zeroed memory for the slots and the index, from mmap: page-aligned, zero-filled by the kernel
+ * as it is first touched (no memset pass over tens of megabytes at start), and, for large
+ * tables, 2 MiB-aligned with transparent huge pages asked for, because a lookup touches random
+ * pages of tens of megabytes and with 4 KiB pages most lookups would also miss the TLB.
  */
-#define HUGE_PAGE (2u << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
 
-static void *table_alloc(size_t size)
+static void *table_alloc(struct table_mem *m, size_t size)
 {
-    size_t align = size >= 2 * HUGE_PAGE ? HUGE_PAGE : 64;
-    size = (size + align - 1) / align * align;
-    void *p = aligned_alloc(align, size);
-    if (p == NULL)
+    bool huge = size >= HUGE_PAGE;
+    size_t len = huge ? size + HUGE_PAGE : size;
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
         return NULL;
+    m->map = map;
+    m->len = len;
+    if (!huge)
+        return map;
+    uintptr_t p = ((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
 #ifdef MADV_HUGEPAGE
-    if (align == HUGE_PAGE)
-        (void)madvise(p, size, MADV_HUGEPAGE); /* a hint: without it the table still works */
+    (void)madvise((void *)p, size, MADV_HUGEPAGE); /* a hint: without it the table still works */
 #endif
-    memset(p, 0, size);
-    return p;
+    return (void *)p;
+}
+
+static void table_free(struct table_mem *m)
+{
+    if (m->map != NULL)
+        munmap(m->map, m->len);
+    m->map = NULL;
 }
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -125,10 +146,11 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
     ft->log = log;
     uint32_t nbuckets = pow2_at_least(2ULL * cfg->max_flows);
     uint32_t nfrags = pow2_at_least(cfg->frag_slots ? cfg->frag_slots : 1);
-    ft->flows = table_alloc((size_t)cfg->max_flows * sizeof(*ft->flows));
-    ft->buckets = table_alloc((size_t)nbuckets * sizeof(*ft->buckets));
+    ft->flows = table_alloc(&ft->flows_mem, (size_t)cfg->max_flows * sizeof(*ft->flows));
+    ft->info = table_alloc(&ft->info_mem, (size_t)cfg->max_flows * sizeof(*ft->info));
+    ft->buckets = table_alloc(&ft->buckets_mem, (size_t)nbuckets * sizeof(*ft->buckets));
     ft->frags = calloc(nfrags, sizeof(*ft->frags));
-    if (ft->flows == NULL || ft->buckets == NULL || ft->frags == NULL)
+    if (ft->flows == NULL || ft->info == NULL || ft->buckets == NULL || ft->frags == NULL)
         goto out_free;
     ft->bucket_mask = nbuckets - 1;
     ft->frag_mask = nfrags - 1;
@@ -148,8 +170,9 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
     return ft;
 
 out_free:
-    free(ft->flows);
-    free(ft->buckets);
+    table_free(&ft->flows_mem);
+    table_free(&ft->info_mem);
+    table_free(&ft->buckets_mem);
     free(ft->frags);
     free(ft);
 out_oom:
@@ -162,8 +185,9 @@ void flow_table_destroy(struct flow_table **ftp)
     if (ftp == NULL || *ftp == NULL)
         return;
     struct flow_table *ft = *ftp;
-    free(ft->flows);
-    free(ft->buckets);
+    table_free(&ft->flows_mem);
+    table_free(&ft->info_mem);
+    table_free(&ft->buckets_mem);
     free(ft->frags);
     free(ft);
     *ftp = NULL;
@@ -173,12 +197,13 @@ static void lru_unlink(struct flow_table *ft, uint32_t idx)
 {
     struct flow *f = &ft->flows[idx];
     struct lru *l = &ft->lists[f->lru_list];
+    uint32_t next = ft->info[idx].lru_next;
     if (f->lru_prev != NIL)
-        ft->flows[f->lru_prev].lru_next = f->lru_next;
+        ft->info[f->lru_prev].lru_next = next;
     else
-        l->head = f->lru_next;
-    if (f->lru_next != NIL)
-        ft->flows[f->lru_next].lru_prev = f->lru_prev;
+        l->head = next;
+    if (next != NIL)
+        ft->flows[next].lru_prev = f->lru_prev;
     else
         l->tail = f->lru_prev;
 }
@@ -189,19 +214,20 @@ static void lru_append(struct flow_table *ft, uint32_t idx, enum lru_list list, 
     struct lru *l = &ft->lists[list];
     f->lru_list = (uint8_t)list;
     f->lru_ts = ts;
-    f->lru_next = NIL;
+    ft->info[idx].lru_next = NIL;
     f->lru_prev = l->tail;
     if (l->tail != NIL)
-        ft->flows[l->tail].lru_next = idx;
+        ft->info[l->tail].lru_next = idx;
     else
         l->head = idx;
     l->tail = idx;
 }
 
 static void emit(struct flow_table *ft, enum flow_event_type type, enum flow_end_reason reason,
-                 const struct flow *f)
+                 uint32_t idx)
 {
-    struct flow_event ev = {.type = type, .reason = reason, .flow = f};
+    struct flow_event ev = {
+            .type = type, .reason = reason, .flow = &ft->flows[idx], .info = &ft->info[idx]};
     ft->sink(ft->ctx, &ev);
 }
 
@@ -209,7 +235,7 @@ static void emit(struct flow_table *ft, enum flow_event_type type, enum flow_end
 static void flow_end(struct flow_table *ft, uint32_t idx, enum flow_end_reason reason)
 {
     struct flow *f = &ft->flows[idx];
-    emit(ft, FLOW_EVENT_END, reason, f);
+    emit(ft, FLOW_EVENT_END, reason, idx);
 
     uint32_t *link = &ft->buckets[flow_key_hash(&f->key, ft->cfg.hash_seed) & ft->bucket_mask];
     while (*link != idx)
@@ -219,7 +245,7 @@ static void flow_end(struct flow_table *ft, uint32_t idx, enum flow_end_reason r
 
     f->hash_next = ft->free_head;
     ft->free_head = idx;
-    f->id = 0;
+    ft->info[idx].id = 0;
     ft->st.flows_active--;
     ft->st.flows_ended[reason]++;
 }
@@ -278,12 +304,14 @@ static uint32_t flow_create(struct flow_table *ft, const struct pkt *pkt,
 {
     uint32_t idx = slot_alloc(ft);
     struct flow *f = &ft->flows[idx];
+    struct flow_info *info = &ft->info[idx];
     memset(f, 0, sizeof(*f));
     f->key = *key;
     f->client_is_lo = (uint8_t)(src_is_client(pkt) == src_is_lo);
-    f->id = ft->next_id++;
-    f->first_ts = f->last_ts = f->last_update_ts = pkt->ts_ns;
-    f->tunnel = pkt->tunnel;
+    f->last_ts = f->last_update_ts = pkt->ts_ns;
+    info->id = ft->next_id++;
+    info->first_ts = pkt->ts_ns;
+    info->tunnel = pkt->tunnel;
     uint32_t *bucket = &ft->buckets[hash & ft->bucket_mask];
     f->hash_next = *bucket;
     *bucket = idx;
@@ -357,7 +385,7 @@ static void frag_remember(struct flow_table *ft, const struct pkt *pkt, uint32_t
     s->dir = (uint8_t)dir;
     s->used = 1;
     s->slot = idx;
-    s->flow_id = ft->flows[idx].id;
+    s->flow_id = ft->info[idx].id;
     s->ts = pkt->ts_ns;
 }
 
@@ -377,7 +405,7 @@ static void frag_later(struct flow_table *ft, const struct pkt *pkt)
     struct frag_slot *s = &ft->frags[frag_index(ft, pkt)];
     if (!s->used || s->id != pkt->frag_id || s->proto != pkt->proto ||
         memcmp(s->src, pkt->src, sizeof(s->src)) != 0 ||
-        memcmp(s->dst, pkt->dst, sizeof(s->dst)) != 0 || ft->flows[s->slot].id != s->flow_id ||
+        memcmp(s->dst, pkt->dst, sizeof(s->dst)) != 0 || ft->info[s->slot].id != s->flow_id ||
         pkt->ts_ns - s->ts > FRAG_MAX_AGE_NS) {
         ft->st.frag_unattributed++;
         return;
@@ -386,7 +414,30 @@ static void frag_later(struct flow_table *ft, const struct pkt *pkt)
     ft->st.frag_attributed++;
 }
 
+void flow_table_ref(const struct flow_table *ft, const struct pkt *pkt, struct flow_ref *ref)
+{
+    ref->src_is_lo = flow_key_from_pkt(pkt, &ref->key);
+    ref->hash = flow_key_hash(&ref->key, ft->cfg.hash_seed);
+    __builtin_prefetch(&ft->buckets[ref->hash & ft->bucket_mask]);
+}
+
+void flow_table_ref_prefetch(const struct flow_table *ft, const struct flow_ref *ref)
+{
+    uint32_t idx = ft->buckets[ref->hash & ft->bucket_mask];
+    if (idx != NIL) {
+        __builtin_prefetch(&ft->flows[idx]);
+        __builtin_prefetch(&ft->flows[idx].dir, 1);
+    }
+}
+
 void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
+{
+    struct flow_ref ref;
+    flow_table_ref(ft, pkt, &ref);
+    flow_table_packet_ref(ft, pkt, &ref);
+}
+
+void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt, const struct flow_ref *ref)
 {
     ft->st.packets++;
     if (pkt->ts_ns >= ft->next_expire_ts) {
@@ -398,10 +449,10 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
         return;
     }
 
-    struct flow_key key;
-    bool src_is_lo = flow_key_from_pkt(pkt, &key);
-    uint64_t hash = flow_key_hash(&key, ft->cfg.hash_seed);
-    uint32_t idx = flow_lookup(ft, &key, hash);
+    const struct flow_key *key = &ref->key;
+    bool src_is_lo = ref->src_is_lo;
+    uint64_t hash = ref->hash;
+    uint32_t idx = flow_lookup(ft, key, hash);
     if (idx != NIL && pkt->proto == 6 && (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
         tcp_closed(&ft->flows[idx])) {
         /* A new connection on a closed one's ports: the old flow is over, whatever its linger. */
@@ -411,7 +462,7 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
     }
     bool created = idx == NIL;
     if (created)
-        idx = flow_create(ft, pkt, &key, hash, src_is_lo);
+        idx = flow_create(ft, pkt, key, hash, src_is_lo);
 
     struct flow *f = &ft->flows[idx];
     int dir = src_is_lo == (bool)f->client_is_lo ? FLOW_DIR_CLIENT : FLOW_DIR_SERVER;
@@ -427,11 +478,11 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
     }
 
     if (created)
-        emit(ft, FLOW_EVENT_OPEN, FLOW_END_NONE, f);
+        emit(ft, FLOW_EVENT_OPEN, FLOW_END_NONE, idx);
     if (ft->cfg.active_ns != 0 && pkt->ts_ns >= f->last_update_ts + ft->cfg.active_ns) {
         f->last_update_ts = pkt->ts_ns;
         ft->st.updates++;
-        emit(ft, FLOW_EVENT_UPDATE, FLOW_END_NONE, f);
+        emit(ft, FLOW_EVENT_UPDATE, FLOW_END_NONE, idx);
     }
 }
 
@@ -465,7 +516,7 @@ void flow_table_stats(const struct flow_table *ft, struct flow_table_stats *out)
 
 size_t flow_table_memory(const struct flow_table *ft)
 {
-    return sizeof(*ft) + (size_t)ft->cfg.max_flows * sizeof(*ft->flows) +
+    return sizeof(*ft) + (size_t)ft->cfg.max_flows * (sizeof(*ft->flows) + sizeof(*ft->info)) +
            ((size_t)ft->bucket_mask + 1) * sizeof(*ft->buckets) +
            ((size_t)ft->frag_mask + 1) * sizeof(*ft->frags);
 }

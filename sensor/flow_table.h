@@ -14,6 +14,7 @@
 #ifndef UMBRA_SENSOR_FLOW_TABLE_H
 #define UMBRA_SENSOR_FLOW_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,26 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 
 /* flow_table_destroy() - free without emitting events (flush first to end the flows); NULL-safe. */
 void flow_table_destroy(struct flow_table **ftp);
+
+/*
+ * A packet's key and hash, computed ahead of flow_table_packet_ref() so that the cache misses of
+ * its lookup start early (see sensor/flow_pipe). The flow found is the same either way.
+ */
+struct flow_ref {
+    struct flow_key key;
+    uint64_t hash;
+    bool src_is_lo;
+};
+
+/* flow_table_ref() - fill @ref for @pkt and start fetching its hash bucket. */
+void flow_table_ref(const struct flow_table *ft, const struct pkt *pkt, struct flow_ref *ref);
+
+/* flow_table_ref_prefetch() - read @ref's bucket (fetched by now) and start fetching the flow. */
+void flow_table_ref_prefetch(const struct flow_table *ft, const struct flow_ref *ref);
+
+/* flow_table_packet_ref() - flow_table_packet() with the key and hash already in @ref. */
+void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt,
+                           const struct flow_ref *ref);
 
 /*
  * flow_table_packet() - account one decoded packet: find or create its flow (OPEN), update its

@@ -14,6 +14,7 @@
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/flow_json.h"
+#include "sensor/flow_pipe.h"
 #include "sensor/flow_table.h"
 #include "sensor/sensor_config.h"
 
@@ -27,6 +28,7 @@ struct sensor {
     struct capture *cap;
     struct flow_table *ft;
     struct flow_json *json;
+    struct flow_pipe pipe;
     uint64_t decode[DECODE_STATUS_COUNT];
     uint64_t events;
 };
@@ -42,11 +44,12 @@ static void on_event(void *ctx, const struct flow_event *ev)
 static void on_frame(void *ctx, const struct capture_frame *frame)
 {
     struct sensor *s = ctx;
-    struct pkt pkt;
-    enum decode_status st = decode_frame(frame, &pkt);
+    /* Decoded straight into the pipe: a packet that does not decode is simply not committed. */
+    struct pkt *pkt = flow_pipe_slot(&s->pipe);
+    enum decode_status st = decode_frame(frame, pkt);
     s->decode[st]++;
     if (st == DECODE_OK)
-        flow_table_packet(s->ft, &pkt);
+        flow_pipe_commit(&s->pipe);
 }
 
 /* A seed that differs between runs, so nobody can aim packets at one hash chain; the flows
@@ -82,6 +85,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const volatile sig
     s->ft = flow_table_create(&fcfg, on_event, s, log);
     if (s->ft == NULL)
         goto out_free;
+    flow_pipe_init(&s->pipe, s->ft);
     if (cfg->output_json[0] != '\0') {
         s->json = flow_json_create(cfg->output_json, log);
         if (s->json == NULL)
@@ -127,6 +131,8 @@ void sensor_destroy(struct sensor **sp)
 int sensor_run_slice(struct sensor *s)
 {
     int rc = capture_run(s->cap, SENSOR_SLICE);
+    /* Between slices nothing waits in the pipe: counters and events are up to date. */
+    flow_pipe_drain(&s->pipe);
     /* Live: flows must time out even when no packet comes to advance packet time. */
     if (s->live && rc == 1)
         flow_table_expire(s->ft, clock_wall_ns());
@@ -135,6 +141,7 @@ int sensor_run_slice(struct sensor *s)
 
 void sensor_finish(struct sensor *s)
 {
+    flow_pipe_drain(&s->pipe);
     flow_table_flush(s->ft, FLOW_END_SHUTDOWN);
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "sensor/decode.h"
+#include "sensor/flow_pipe.h"
 #include "sensor/flow_table.h"
 
 #define SEC CLOCK_NS_PER_SEC
@@ -47,12 +48,13 @@ void *__wrap_realloc(void *p, size_t n)
     return __real_realloc(p, n);
 }
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 512
 
 struct seen_event {
     enum flow_event_type type;
     enum flow_end_reason reason;
     struct flow flow;
+    struct flow_info info;
 };
 
 struct recorder {
@@ -67,6 +69,7 @@ static void record(void *ctx, const struct flow_event *ev)
     r->ev[r->n].type = ev->type;
     r->ev[r->n].reason = ev->reason;
     r->ev[r->n].flow = *ev->flow;
+    r->ev[r->n].info = *ev->info;
     r->n++;
 }
 
@@ -156,7 +159,7 @@ static void test_flow_table_first_sender_is_client_and_counts_each_direction(voi
     assert_int_equal(f->dir[FLOW_DIR_CLIENT].payload_bytes, 60);
     assert_int_equal(f->dir[FLOW_DIR_SERVER].packets, 1);
     assert_int_equal(f->dir[FLOW_DIR_SERVER].ip_bytes, 128);
-    assert_int_equal(f->first_ts, T0);
+    assert_int_equal(r.ev[1].info.first_ts, T0);
     assert_int_equal(f->last_ts, T0 + 1000);
     flow_table_destroy(&ft);
     assert_null(ft);
@@ -228,7 +231,7 @@ static void test_flow_table_idle_timeout_ends_flow_and_next_packet_starts_new_on
     assert_int_equal(r.ev[1].flow.dir[FLOW_DIR_CLIENT].packets, 2);
     assert_int_equal(r.ev[1].flow.last_ts, T0 + 59 * SEC);
     assert_int_equal(r.ev[2].type, FLOW_EVENT_OPEN);
-    assert_true(r.ev[2].flow.id > r.ev[1].flow.id);
+    assert_true(r.ev[2].info.id > r.ev[1].info.id);
 
     /* flow_table_expire() ends it without a packet, once 60 s have passed. */
     flow_table_expire(ft, T0 + 179 * SEC);
@@ -443,6 +446,38 @@ static void test_flow_table_ipv6_endpoints(void **state)
     flow_table_destroy(&ft);
 }
 
+static void test_flow_table_tunnelled_packets_key_on_inner_and_record_tunnel(void **state)
+{
+    (void)state;
+    struct flow_table_config cfg = default_cfg();
+    struct recorder r;
+    struct flow_table *ft = mk_table(&cfg, &r);
+    /* The inner packet 10.0.0.1:4000 -> 10.0.0.2:80 arrives in VXLAN 4242 between 192.0.2.1
+     * and 192.0.2.2; its answer too. One flow, keyed by the inner packet, tunnel recorded. */
+    struct pkt p = tcp(1, 4000, 2, 80, T0, TCP_SYN, 0);
+    p.tunnel.type = PKT_TUNNEL_VXLAN;
+    p.tunnel.ip_version = 4;
+    p.tunnel.src[0] = 192;
+    p.tunnel.src[2] = 2;
+    p.tunnel.src[3] = 1;
+    p.tunnel.dst[0] = 192;
+    p.tunnel.dst[2] = 2;
+    p.tunnel.dst[3] = 2;
+    p.tunnel.id = 4242;
+    struct pkt back = tcp(2, 80, 1, 4000, T0 + 1000, TCP_SYN | TCP_ACK, 0);
+    back.tunnel = p.tunnel;
+    flow_table_packet(ft, &p);
+    flow_table_packet(ft, &back);
+    flow_table_flush(ft, FLOW_END_SHUTDOWN);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.ev[1].info.tunnel.type, PKT_TUNNEL_VXLAN);
+    assert_int_equal(r.ev[1].info.tunnel.id, 4242);
+    assert_int_equal(r.ev[1].info.tunnel.src[3], 1);
+    assert_int_equal(flow_client_port(&r.ev[1].flow), 4000);
+    assert_int_equal(r.ev[1].flow.dir[FLOW_DIR_SERVER].packets, 1);
+    flow_table_destroy(&ft);
+}
+
 static void test_flow_table_later_fragments_join_their_first_fragment(void **state)
 {
     (void)state;
@@ -542,6 +577,74 @@ static void test_flow_table_packet_path_allocates_nothing(void **state)
     flow_table_destroy(&ft);
 }
 
+/* A sequence that exercises every rule, for comparing the direct path with the pipe. */
+static struct pkt mixed_packet(uint32_t i)
+{
+    uint8_t flags = i % 7 == 0 ? TCP_SYN : i % 11 == 0 ? TCP_FIN : i % 13 == 0 ? TCP_RST : TCP_ACK;
+    struct pkt p = i % 3 ? tcp((uint8_t)(i % 23), (uint16_t)(1000 + i % 37), 2, 443,
+                               T0 + (uint64_t)i * 300000000ULL, flags, i % 100)
+                         : udp(2, 53, (uint8_t)(i % 19), (uint16_t)(2000 + i % 5),
+                               T0 + (uint64_t)i * 300000000ULL, 40);
+    if (i % 29 == 0) {
+        p.frag = PKT_FRAG_FIRST;
+        p.frag_id = i;
+    } else if (i % 29 == 1) {
+        /* The later fragment of the datagram the packet before started. */
+        p = mixed_packet(i - 1);
+        p.ts_ns += 1000;
+        p.frag = PKT_FRAG_LATER;
+        p.sport = p.dport = 0;
+    }
+    return p;
+}
+
+static void test_flow_pipe_gives_the_same_events_as_the_direct_path(void **state)
+{
+    (void)state;
+    struct flow_table_config cfg = default_cfg();
+    cfg.max_flows = 8; /* small enough to evict */
+    cfg.active_ns = 20 * SEC;
+    static struct recorder direct;
+    static struct recorder piped;
+    struct flow_table *a = mk_table(&cfg, &direct);
+    struct flow_table *b = mk_table(&cfg, &piped);
+    struct flow_pipe pipe;
+    flow_pipe_init(&pipe, b);
+    int compared = 0;
+    for (uint32_t i = 0; i < 2000; i++) {
+        struct pkt p = mixed_packet(i);
+        flow_table_packet(a, &p);
+        flow_pipe_push(&pipe, &p);
+        /* Drain now and then, as the sensor does between slices; compare what both emitted. */
+        if (i % 50 == 49 || i == 1999) {
+            flow_pipe_drain(&pipe);
+            assert_int_equal(direct.n, piped.n);
+            for (int k = 0; k < direct.n; k++) {
+                assert_int_equal(direct.ev[k].type, piped.ev[k].type);
+                assert_int_equal(direct.ev[k].reason, piped.ev[k].reason);
+                assert_int_equal(direct.ev[k].info.id, piped.ev[k].info.id);
+                assert_memory_equal(&direct.ev[k].flow.key, &piped.ev[k].flow.key,
+                                    sizeof(struct flow_key));
+                assert_memory_equal(direct.ev[k].flow.dir, piped.ev[k].flow.dir,
+                                    sizeof(direct.ev[k].flow.dir));
+                assert_int_equal(direct.ev[k].flow.last_ts, piped.ev[k].flow.last_ts);
+                compared++;
+            }
+            direct.n = piped.n = 0;
+        }
+    }
+    assert_true(compared > 500);
+    struct flow_table_stats sa;
+    struct flow_table_stats sb;
+    flow_table_stats(a, &sa);
+    flow_table_stats(b, &sb);
+    assert_memory_equal(&sa, &sb, sizeof(sa));
+    assert_true(sa.flows_ended[FLOW_END_EVICTED] > 0);
+    assert_true(sa.frag_attributed > 0);
+    flow_table_destroy(&a);
+    flow_table_destroy(&b);
+}
+
 static void test_flow_table_refuses_zero_capacity(void **state)
 {
     (void)state;
@@ -567,10 +670,12 @@ int main(void)
             cmocka_unit_test(test_flow_table_evicts_longest_idle_when_full),
             cmocka_unit_test(test_flow_table_vlan_separates_flows),
             cmocka_unit_test(test_flow_table_ipv6_endpoints),
+            cmocka_unit_test(test_flow_table_tunnelled_packets_key_on_inner_and_record_tunnel),
             cmocka_unit_test(test_flow_table_later_fragments_join_their_first_fragment),
             cmocka_unit_test(test_flow_table_flush_ends_every_flow_once),
             cmocka_unit_test(test_flow_table_uses_at_most_256_bytes_per_flow),
             cmocka_unit_test(test_flow_table_packet_path_allocates_nothing),
+            cmocka_unit_test(test_flow_pipe_gives_the_same_events_as_the_direct_path),
             cmocka_unit_test(test_flow_table_refuses_zero_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,60 @@
+/*
+ * Flow pipe: the ring of packets waiting for their flow's cache lines, and the two prefetch
+ * stages. It owns no flow state; every decision is the flow table's.
+ */
+#include "sensor/flow_pipe.h"
+
+#include <string.h>
+
+_Static_assert((FLOW_PIPE_DEPTH & (FLOW_PIPE_DEPTH - 1)) == 0, "FLOW_PIPE_DEPTH: power of two");
+
+#define MASK (FLOW_PIPE_DEPTH - 1)
+
+void flow_pipe_init(struct flow_pipe *pipe, struct flow_table *ft)
+{
+    memset(pipe, 0, sizeof(*pipe));
+    pipe->ft = ft;
+}
+
+static void account_oldest(struct flow_pipe *pipe)
+{
+    struct flow_pipe_entry *e = &pipe->ring[pipe->tail & MASK];
+    flow_table_packet_ref(pipe->ft, &e->pkt, &e->ref);
+    pipe->tail++;
+}
+
+struct pkt *flow_pipe_slot(struct flow_pipe *pipe)
+{
+    if (pipe->head - pipe->tail == FLOW_PIPE_DEPTH)
+        account_oldest(pipe);
+    return &pipe->ring[pipe->head & MASK].pkt;
+}
+
+void flow_pipe_commit(struct flow_pipe *pipe)
+{
+    struct flow_pipe_entry *e = &pipe->ring[pipe->head & MASK];
+    /* The frame's bytes are gone once the capture callback returns. */
+    e->pkt.payload = NULL;
+    e->pkt.payload_caplen = 0;
+    e->pkt.tcp_opts = NULL;
+    e->pkt.tcp_opts_len = 0;
+    flow_table_ref(pipe->ft, &e->pkt, &e->ref);
+    pipe->head++;
+    /* The packet halfway through: its bucket has arrived, fetch its flow. */
+    if (pipe->head - pipe->tail > FLOW_PIPE_DEPTH / 2) {
+        const struct flow_pipe_entry *mid = &pipe->ring[(pipe->head - FLOW_PIPE_DEPTH / 2) & MASK];
+        flow_table_ref_prefetch(pipe->ft, &mid->ref);
+    }
+}
+
+void flow_pipe_push(struct flow_pipe *pipe, const struct pkt *pkt)
+{
+    *flow_pipe_slot(pipe) = *pkt;
+    flow_pipe_commit(pipe);
+}
+
+void flow_pipe_drain(struct flow_pipe *pipe)
+{
+    while (pipe->tail != pipe->head)
+        account_oldest(pipe);
+}

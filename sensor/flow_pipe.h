@@ -1,0 +1,54 @@
+/*
+ * Flow pipe: a short software pipeline in front of the flow table. With hundreds of thousands
+ * of live flows, looking up a packet's flow costs two dependent cache misses (its hash bucket,
+ * then its slot), and waiting for them was most of the sensor's time. The pipe holds the last
+ * FLOW_PIPE_DEPTH packets: when a packet enters, its bucket is fetched; halfway through, its
+ * slot; when it leaves, it is accounted, by which time both are in cache. Packets leave in the
+ * order they came, so the flows and events are exactly those of calling flow_table_packet() on
+ * each packet; only later (by at most FLOW_PIPE_DEPTH packets, or until the next drain).
+ *
+ * Packets are copied in without their payload: the flow table does not read payload bytes.
+ */
+#ifndef UMBRA_SENSOR_FLOW_PIPE_H
+#define UMBRA_SENSOR_FLOW_PIPE_H
+
+#include <stdint.h>
+
+#include "sensor/decode.h"
+#include "sensor/flow_table.h"
+
+#define FLOW_PIPE_DEPTH 16 /* a power of two; half of it is the distance between the stages */
+
+struct flow_pipe_entry {
+    struct pkt pkt;
+    struct flow_ref ref;
+};
+
+/* Embedded in its owner (x_init style); one thread. */
+struct flow_pipe {
+    struct flow_table *ft; /* borrowed */
+    struct flow_pipe_entry ring[FLOW_PIPE_DEPTH];
+    uint32_t head; /* packets pushed */
+    uint32_t tail; /* packets accounted */
+};
+
+/* flow_pipe_init() - an empty pipe in front of @ft. */
+void flow_pipe_init(struct flow_pipe *pipe, struct flow_table *ft);
+
+/*
+ * flow_pipe_slot() - where the next packet is to be decoded, so that it need not be copied in.
+ * May account the oldest packet to make room. The slot is the pipe's until flow_pipe_commit().
+ */
+struct pkt *flow_pipe_slot(struct flow_pipe *pipe);
+
+/* flow_pipe_commit() - take in the packet decoded into the slot (not calling it drops it). */
+void flow_pipe_commit(struct flow_pipe *pipe);
+
+/* flow_pipe_push() - copy @pkt in: flow_pipe_slot() + copy + flow_pipe_commit(). */
+void flow_pipe_push(struct flow_pipe *pipe, const struct pkt *pkt);
+
+/* flow_pipe_drain() - account every packet still in the pipe. Call before expiring by the clock,
+ * flushing, or reading the table's counters. */
+void flow_pipe_drain(struct flow_pipe *pipe);
+
+#endif

@@ -74,16 +74,19 @@ check "unknown option exits 2" test $? -eq 2
 check "bad BPF filter exits 2" test $? -eq 2
 check "bad BPF filter reason" has "$work/err" 'BPF filter does not compile'
 
-# 6. SIGTERM during a realtime replay stops cleanly with a summary.
+# 6. SIGUSR1 prints the counters while running; SIGTERM stops cleanly, ending every flow.
 "$sensor" --realtime -r "$data/tls12-zeek-sample.pcap" >"$work/out" 2>"$work/err" &
 pid=$!
 sleep 0.5
+kill -USR1 $pid
+sleep 0.3
 kill -TERM $pid
 wait $pid
 check "SIGTERM exits 0" test $? -eq 0
 check "SIGTERM logged" has "$work/err" 'stopping on signal'
 check "SIGTERM counters printed" has "$work/out" '^  packets_read +[0-9]+$'
 check "SIGTERM ends the flow" has "$work/out" '^  flows_ended_shutdown +1$'
+check "SIGUSR1 printed the counters too" test "$(grep -c '^umbra-sensor counters' "$work/out")" -eq 2
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

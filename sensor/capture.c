@@ -28,9 +28,10 @@ struct capture {
     struct log *log;
     int linktype;
     atomic_bool stop;
-    uint64_t remaining;  /* frames left before capture_run() returns 1; 0 = unlimited */
-    uint64_t pace_mono0; /* realtime: monotonic time of the first frame */
-    uint64_t pace_ts0;   /* realtime: packet time of the first frame */
+    uint64_t remaining;           /* frames left before capture_run() returns 1; 0 = unlimited */
+    uint64_t pace_mono0;          /* realtime: monotonic time of the first frame */
+    uint64_t pace_ts0;            /* realtime: packet time of the first frame */
+    struct pcap_stat kernel_last; /* pcap_stats() as last read, to add its 32-bit deltas */
     struct capture_stats st;
 };
 
@@ -283,9 +284,12 @@ void capture_stats(struct capture *cap, struct capture_stats *out)
     if (cap->cfg.mode == CAPTURE_LIVE) {
         struct pcap_stat ps;
         if (pcap_stats(cap->pcap, &ps) == 0) {
-            cap->st.kernel_recv = ps.ps_recv;
-            cap->st.kernel_drop = ps.ps_drop;
-            cap->st.iface_drop = ps.ps_ifdrop;
+            /* libpcap's counters are 32-bit and wrap on a busy link within hours: add the
+             * (unsigned, so wrap-safe) difference since the last reading instead. */
+            cap->st.kernel_recv += (u_int)(ps.ps_recv - cap->kernel_last.ps_recv);
+            cap->st.kernel_drop += (u_int)(ps.ps_drop - cap->kernel_last.ps_drop);
+            cap->st.iface_drop += (u_int)(ps.ps_ifdrop - cap->kernel_last.ps_ifdrop);
+            cap->kernel_last = ps;
         }
     }
     *out = cap->st;

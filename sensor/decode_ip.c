@@ -58,10 +58,13 @@ enum decode_status decode_ip_v4(struct pkt *out, const uint8_t *p, uint32_t cap,
     out->ip_version = 4;
     out->ttl = p[8];
     out->proto = p[9];
-    memcpy(out->src, p + 12, 4);
-    memset(out->src + 4, 0, 12);
-    memcpy(out->dst, p + 16, 4);
-    memset(out->dst + 4, 0, 12);
+    /* Each address goes in with one 16-byte store: the flow key reads it back at once in
+     * 8-byte words, and a load that spans two smaller stores cannot be forwarded from them. */
+    uint8_t a[16] = {0};
+    memcpy(a, p + 12, 4);
+    memcpy(out->src, a, 16);
+    memcpy(a, p + 16, 4);
+    memcpy(out->dst, a, 16);
     out->ip_len = len;
 
     uint16_t frag = rd_be16(p + 6);

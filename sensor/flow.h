@@ -82,7 +82,7 @@ struct flow_info {
     uint64_t id;       /* unique per sensor run, from 1; 0 for a free slot */
     uint64_t first_ts; /* ns */
     uint32_t lru_next; /* next on the flow's timeout list */
-    uint32_t pad;
+    uint32_t bucket;   /* index of the hash chain the flow is on (no rehash to unlink it) */
     struct pkt_tunnel_info tunnel; /* type NONE unless the flow came through a tunnel */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct flow_info) == 64, "struct flow_info is one cache line");

@@ -40,10 +40,17 @@ void flow_pipe_commit(struct flow_pipe *pipe)
     e->pkt.tcp_opts_len = 0;
     flow_table_ref(pipe->ft, &e->pkt, &e->ref);
     pipe->head++;
-    /* The packet halfway through: its bucket has arrived, fetch its flow. */
-    if (pipe->head - pipe->tail > FLOW_PIPE_DEPTH / 2) {
-        const struct flow_pipe_entry *mid = &pipe->ring[(pipe->head - FLOW_PIPE_DEPTH / 2) & MASK];
-        flow_table_ref_prefetch(pipe->ft, &mid->ref);
+    /* A third of the way through, the bucket has arrived: fetch the flow. Two thirds: the flow
+     * has arrived: fetch what moving it on its timeout list will write. */
+    uint32_t held = pipe->head - pipe->tail;
+    if (held > FLOW_PIPE_DEPTH / 3) {
+        const struct flow_pipe_entry *e1 = &pipe->ring[(pipe->head - FLOW_PIPE_DEPTH / 3) & MASK];
+        flow_table_ref_prefetch(pipe->ft, &e1->ref);
+    }
+    if (held > 2 * FLOW_PIPE_DEPTH / 3) {
+        const struct flow_pipe_entry *e2 =
+                &pipe->ring[(pipe->head - 2 * FLOW_PIPE_DEPTH / 3) & MASK];
+        flow_table_ref_prefetch_links(pipe->ft, &e2->pkt, &e2->ref);
     }
 }
 

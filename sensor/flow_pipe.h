@@ -2,10 +2,11 @@
  * Flow pipe: a short software pipeline in front of the flow table. With hundreds of thousands
  * of live flows, looking up a packet's flow costs two dependent cache misses (its hash bucket,
  * then its slot), and waiting for them was most of the sensor's time. The pipe holds the last
- * FLOW_PIPE_DEPTH packets: when a packet enters, its bucket is fetched; halfway through, its
- * slot; when it leaves, it is accounted, by which time both are in cache. Packets leave in the
- * order they came, so the flows and events are exactly those of calling flow_table_packet() on
- * each packet; only later (by at most FLOW_PIPE_DEPTH packets, or until the next drain).
+ * FLOW_PIPE_DEPTH packets: when a packet enters, its bucket is fetched; a third of the way
+ * through, its slot; two thirds, the neighbours a move on its timeout list will write; when it
+ * leaves, it is accounted, by which time all are in cache. Packets leave in the order they
+ * came, so the flows and events are exactly those of calling flow_table_packet() on each
+ * packet; only later (by at most FLOW_PIPE_DEPTH packets, or until the next drain).
  *
  * Packets are copied in without their payload: the flow table does not read payload bytes.
  */
@@ -17,7 +18,7 @@
 #include "sensor/decode.h"
 #include "sensor/flow_table.h"
 
-#define FLOW_PIPE_DEPTH 16 /* a power of two; half of it is the distance between the stages */
+#define FLOW_PIPE_DEPTH 16 /* a power of two; a third of it is the distance between stages */
 
 struct flow_pipe_entry {
     struct pkt pkt;

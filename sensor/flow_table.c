@@ -237,7 +237,7 @@ static void flow_end(struct flow_table *ft, uint32_t idx, enum flow_end_reason r
     struct flow *f = &ft->flows[idx];
     emit(ft, FLOW_EVENT_END, reason, idx);
 
-    uint32_t *link = &ft->buckets[flow_key_hash(&f->key, ft->cfg.hash_seed) & ft->bucket_mask];
+    uint32_t *link = &ft->buckets[ft->info[idx].bucket];
     while (*link != idx)
         link = &ft->flows[*link].hash_next;
     *link = f->hash_next;
@@ -312,6 +312,7 @@ static uint32_t flow_create(struct flow_table *ft, const struct pkt *pkt,
     info->id = ft->next_id++;
     info->first_ts = pkt->ts_ns;
     info->tunnel = pkt->tunnel;
+    info->bucket = (uint32_t)(hash & ft->bucket_mask);
     uint32_t *bucket = &ft->buckets[hash & ft->bucket_mask];
     f->hash_next = *bucket;
     *bucket = idx;
@@ -430,6 +431,24 @@ void flow_table_ref_prefetch(const struct flow_table *ft, const struct flow_ref 
     }
 }
 
+void flow_table_ref_prefetch_links(const struct flow_table *ft, const struct pkt *pkt,
+                                   const struct flow_ref *ref)
+{
+    uint32_t idx = ft->buckets[ref->hash & ft->bucket_mask];
+    if (idx == NIL)
+        return;
+    const struct flow *f = &ft->flows[idx];
+    /* Only the first flow of the chain: it is the one almost every packet finds. */
+    if (pkt->ts_ns < f->lru_ts + LRU_GRANULARITY_NS || !flow_key_equal(&f->key, &ref->key))
+        return;
+    const struct lru *l = &ft->lists[f->lru_list];
+    __builtin_prefetch(&ft->info[idx], 1);
+    if (f->lru_prev != NIL)
+        __builtin_prefetch(&ft->info[f->lru_prev], 1);
+    if (l->tail != NIL)
+        __builtin_prefetch(&ft->info[l->tail], 1);
+}
+
 void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
 {
     struct flow_ref ref;
@@ -493,6 +512,12 @@ void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
         uint32_t idx;
         while ((idx = ft->lists[l].head) != NIL) {
             const struct flow *f = &ft->flows[idx];
+            /* Ending a flow touches its neighbours and its chain: start on the next one's. */
+            uint32_t next = ft->info[idx].lru_next;
+            if (next != NIL) {
+                __builtin_prefetch(&ft->flows[next]);
+                __builtin_prefetch(&ft->info[next]);
+            }
             /* Written as subtractions so that a huge timeout cannot overflow. */
             if (now_ns < f->last_ts || now_ns - f->last_ts < timeout)
                 break;

@@ -75,6 +75,13 @@ void flow_table_ref(const struct flow_table *ft, const struct pkt *pkt, struct f
 /* flow_table_ref_prefetch() - read @ref's bucket (fetched by now) and start fetching the flow. */
 void flow_table_ref_prefetch(const struct flow_table *ft, const struct flow_ref *ref);
 
+/*
+ * flow_table_ref_prefetch_links() - once the flow's slot has arrived: if this packet will move
+ * the flow on its timeout list, start fetching the neighbours that move writes to.
+ */
+void flow_table_ref_prefetch_links(const struct flow_table *ft, const struct pkt *pkt,
+                                   const struct flow_ref *ref);
+
 /* flow_table_packet_ref() - flow_table_packet() with the key and hash already in @ref. */
 void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt,
                            const struct flow_ref *ref);

@@ -60,6 +60,8 @@ static void capture_pace(struct capture *cap, uint64_t ts_ns)
         struct timespec ts = {.tv_sec = (time_t)(wait / CLOCK_NS_PER_SEC),
                               .tv_nsec = (long)(wait % CLOCK_NS_PER_SEC)};
         nanosleep(&ts, NULL);
+        if (cap->cfg.wait_fn != NULL)
+            cap->cfg.wait_fn(cap->cfg.wait_ctx);
         now = clock_mono_ns();
     }
 }

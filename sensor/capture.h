@@ -30,6 +30,10 @@ struct capture_config {
     /* Optional flag a signal handler sets; when non-zero, capture_run() returns as after
      * capture_stop(). Checked between batches and during realtime pacing. Borrowed. */
     const volatile sig_atomic_t *stop_flag;
+    /* Optional: called about every 100 ms while realtime pacing waits for a packet's time, so
+     * the caller can answer signals during long gaps. Called from inside capture_run(). */
+    void (*wait_fn)(void *ctx);
+    void *wait_ctx;
 };
 
 /* One frame as captured. Borrowed for the callback only. */

@@ -21,7 +21,8 @@ struct flow_json {
     FILE *out;
     bool owned;
     struct log *log;
-    uint64_t errors;
+    uint64_t pending; /* events written to the stdio buffer since the last good flush */
+    uint64_t errors;  /* events lost */
 };
 
 struct flow_json *flow_json_create(const char *path, struct log *log)
@@ -52,10 +53,9 @@ void flow_json_destroy(struct flow_json **fjp)
     if (fjp == NULL || *fjp == NULL)
         return;
     struct flow_json *fj = *fjp;
-    if (fflush(fj->out) != 0)
-        fj->errors++;
-    if (fj->owned && fclose(fj->out) != 0)
-        fj->errors++;
+    flow_json_flush(fj);
+    if (fj->owned && fclose(fj->out) != 0 && fj->errors == 0)
+        log_err(fj->log, "flow_json: close failed reason=\"%s\"", umbra_strerror(-errno));
     if (fj->errors)
         log_err(fj->log, "flow_json: events not written count=%llu",
                 (unsigned long long)fj->errors);
@@ -237,7 +237,24 @@ void flow_json_event(void *ctx, const struct flow_event *ev)
     if (fwrite(b.buf, 1, b.len, fj->out) != b.len) {
         if (fj->errors++ == 0)
             log_err(fj->log, "flow_json: cannot write event reason=\"%s\"", umbra_strerror(-errno));
+        return;
     }
+    fj->pending++;
+}
+
+int flow_json_flush(struct flow_json *fj)
+{
+    if (fflush(fj->out) == 0) {
+        fj->pending = 0;
+        return 0;
+    }
+    int rc = -errno;
+    if (fj->errors == 0)
+        log_err(fj->log, "flow_json: cannot write events reason=\"%s\"", umbra_strerror(rc));
+    fj->errors += fj->pending;
+    fj->pending = 0;
+    clearerr(fj->out);
+    return rc;
 }
 
 uint64_t flow_json_errors(const struct flow_json *fj)

@@ -24,7 +24,14 @@ void flow_json_destroy(struct flow_json **fjp);
 /* flow_json_event() - a flow_event_fn: @ctx is the struct flow_json. */
 void flow_json_event(void *ctx, const struct flow_event *ev);
 
-/* flow_json_errors() - events that could not be written (disk full, closed pipe). */
+/*
+ * flow_json_flush() - push buffered events to the file. Events are buffered by stdio; an error
+ * (disk full, closed pipe) shows only when the buffer is written, so every event since the last
+ * good flush counts as lost then. Returns 0 or -errno (logged once).
+ */
+int flow_json_flush(struct flow_json *fj);
+
+/* flow_json_errors() - events known not to have reached the file. */
 uint64_t flow_json_errors(const struct flow_json *fj);
 
 #endif

@@ -3,14 +3,15 @@
  * and applies the flow rules of docs/FLOWS.md. It does not decode packets, compute features or
  * write records: packets arrive decoded, events leave through the sink.
  *
- * Layout. Slots are one array of struct flow sized at creation; free slots form a list through
- * hash_next. The index is an array of chain heads (a power of two, at least twice the slots, so
- * chains stay short); chains link through hash_next. Each live flow is on exactly one timeout
- * list (TCP, UDP, other, closing), a doubly linked list ordered by lru_ts. A flow moves to its
- * list's tail only when its last move is at least LRU_GRANULARITY_NS old, so most packets touch
- * no other flow's memory; the price is that a flow may end up to that long after its timeout.
- * Because every flow on a list shares one timeout, expiry pops list heads and stops at the first
- * flow still live, and the longest-idle flow (for eviction) is one of the four heads.
+ * Layout. Slots are one array of struct flow sized at creation (hot parts; struct flow_info,
+ * the cold parts, in a parallel array); slots never used yet are taken in order, freed ones
+ * form a list through hash_next. The index is an array of chain heads (a power of two, at least
+ * twice the slots, so chains stay short); chains link through hash_next. Each live flow is on
+ * exactly one timeout list (TCP, UDP, other, closing), a doubly linked list ordered by lru_ts. A
+ * flow moves to its list's tail only when its last move is at least LRU_GRANULARITY_NS old, so most
+ * packets touch no other flow's memory; the price is that a flow may end up to that long after its
+ * timeout. Because every flow on a list shares one timeout, expiry pops list heads and stops at the
+ * first flow still live, and the longest-idle flow (for eviction) is one of the four heads.
  */
 #include "sensor/flow_table.h"
 
@@ -30,6 +31,8 @@
 /* A later fragment more than this after its first fragment is not joined to it (the usual
  * reassembly time-out of IP stacks). */
 #define FRAG_MAX_AGE_NS (60 * CLOCK_NS_PER_SEC)
+/* Future-stamped flows moved aside per list per expiry scan (see flow_table_expire). */
+#define EXPIRE_SKIP_MAX 64
 /* Flows are numbered by 32-bit slot indexes and NIL is reserved. */
 #define MAX_FLOWS_LIMIT (1u << 31)
 
@@ -78,7 +81,8 @@ struct flow_table {
     struct table_mem info_mem;
     struct table_mem buckets_mem;
     uint32_t bucket_mask;
-    uint32_t free_head;
+    uint32_t free_head; /* slots freed by ended flows */
+    uint32_t unused;    /* slots from here on were never used: touched only when first needed */
     struct lru lists[LRU_COUNT];
     uint64_t timeout[LRU_COUNT];
     struct frag_slot *frags;
@@ -90,7 +94,8 @@ struct flow_table {
 
 /*
  * Zeroed memory for the slots and the index, from mmap: page-aligned, zero-filled by the kernel
- * as it is first touched (no memset pass over tens of megabytes at start), and, for large
+ * as it is first touched (slots are taken in order as first needed, so a large table costs
+ * memory only as flows arrive, and nothing is cleared at start), and, for large
  * tables, 2 MiB-aligned with transparent huge pages asked for, because a lookup touches random
  * pages of tens of megabytes and with 4 KiB pages most lookups would also miss the TLB.
  */
@@ -155,9 +160,8 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
     ft->bucket_mask = nbuckets - 1;
     ft->frag_mask = nfrags - 1;
     memset(ft->buckets, 0xff, (size_t)nbuckets * sizeof(*ft->buckets));
-    for (uint32_t i = 0; i < cfg->max_flows; i++)
-        ft->flows[i].hash_next = i + 1 < cfg->max_flows ? i + 1 : NIL;
-    ft->free_head = 0;
+    ft->free_head = NIL;
+    ft->unused = 0;
     for (int l = 0; l < LRU_COUNT; l++)
         ft->lists[l].head = ft->lists[l].tail = NIL;
     ft->timeout[LRU_TCP] = cfg->tcp_idle_ns;
@@ -264,6 +268,8 @@ static uint32_t longest_idle(const struct flow_table *ft)
 
 static uint32_t slot_alloc(struct flow_table *ft)
 {
+    if (ft->free_head == NIL && ft->unused < ft->cfg.max_flows)
+        return ft->unused++;
     if (ft->free_head == NIL)
         flow_end(ft, longest_idle(ft), FLOW_END_EVICTED);
     uint32_t idx = ft->free_head;
@@ -459,7 +465,11 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *pkt)
 void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt, const struct flow_ref *ref)
 {
     ft->st.packets++;
-    if (pkt->ts_ns >= ft->next_expire_ts) {
+    /* On schedule; or the capture's time went back by more than the schedule's granularity (a
+     * packet stamped in the future had pushed the schedule ahead): expire now, and schedule
+     * from this packet's time. */
+    if (pkt->ts_ns >= ft->next_expire_ts ||
+        ft->next_expire_ts - pkt->ts_ns > 2 * LRU_GRANULARITY_NS) {
         flow_table_expire(ft, pkt->ts_ns);
         ft->next_expire_ts = pkt->ts_ns + LRU_GRANULARITY_NS;
     }
@@ -498,7 +508,8 @@ void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt, const s
 
     if (created)
         emit(ft, FLOW_EVENT_OPEN, FLOW_END_NONE, idx);
-    if (ft->cfg.active_ns != 0 && pkt->ts_ns >= f->last_update_ts + ft->cfg.active_ns) {
+    if (ft->cfg.active_ns != 0 && pkt->ts_ns >= f->last_update_ts &&
+        pkt->ts_ns - f->last_update_ts >= ft->cfg.active_ns) {
         f->last_update_ts = pkt->ts_ns;
         ft->st.updates++;
         emit(ft, FLOW_EVENT_UPDATE, FLOW_END_NONE, idx);
@@ -510,6 +521,7 @@ void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
     for (int l = 0; l < LRU_COUNT; l++) {
         uint64_t timeout = ft->timeout[l];
         uint32_t idx;
+        uint32_t skipped = 0;
         while ((idx = ft->lists[l].head) != NIL) {
             const struct flow *f = &ft->flows[idx];
             /* Ending a flow touches its neighbours and its chain: start on the next one's. */
@@ -518,8 +530,18 @@ void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
                 __builtin_prefetch(&ft->flows[next]);
                 __builtin_prefetch(&ft->info[next]);
             }
-            /* Written as subtractions so that a huge timeout cannot overflow. */
-            if (now_ns < f->last_ts || now_ns - f->last_ts < timeout)
+            if (now_ns < f->last_ts) {
+                /* Stamped later than now (the capture's time went back): it cannot be judged
+                 * yet, and must not hold up the flows behind it. It goes behind them, a bounded
+                 * number per scan so that a hostile capture cannot make scans long. */
+                if (++skipped > EXPIRE_SKIP_MAX || idx == ft->lists[l].tail)
+                    break;
+                lru_unlink(ft, idx);
+                lru_append(ft, idx, (enum lru_list)l, now_ns);
+                continue;
+            }
+            /* Written as a subtraction so that a huge timeout cannot overflow. */
+            if (now_ns - f->last_ts < timeout)
                 break;
             flow_end(ft, idx, l == LRU_CLOSING ? closed_reason(f) : FLOW_END_IDLE);
         }

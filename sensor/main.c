@@ -1,7 +1,8 @@
 /*
- * umbra-sensor: options, configuration, signals and the wiring of the sensor's stages. For now
- * the stages are capture and its counters; decoding, the flow table, features, scoring and
- * export attach here as they arrive (docs/ARCHITECTURE.md).
+ * umbra-sensor: options, configuration and signals. The stages themselves (capture, decode,
+ * flow table, output) are wired in sensor/sensor.c; this file turns the command line and the
+ * configuration file into a struct sensor_config and runs the sensor until the input ends or a
+ * signal stops it.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -21,7 +22,7 @@
 /* Exit statuses, documented in --help. */
 enum {
     EXIT_OK = 0,
-    EXIT_RUNTIME = 1, /* the capture failed while running (e.g. a corrupt file) */
+    EXIT_RUNTIME = 1, /* the capture failed while running, or events could not be written */
     EXIT_USAGE = 2,   /* bad options or configuration: nothing was started */
 };
 
@@ -73,8 +74,9 @@ static void usage(FILE *f, const char *prog)
             "Command-line options override the configuration file. Logs go to stderr; the\n"
             "counters go to stdout at exit (after the JSON when both go there). SIGUSR1 prints\n"
             "the counters; SIGINT/SIGTERM end every flow, print the counters and exit.\n"
-            "Exit status: 0 done, 1 the capture failed while running, 2 bad options or\n"
-            "configuration (nothing was started).\n",
+            "Exit status: 0 done; 1 the capture failed while running (the packets before the\n"
+            "failure are counted) or flow events could not be written; 2 bad options,\n"
+            "configuration or input that cannot be opened (nothing was started).\n",
             prog);
 }
 
@@ -230,17 +232,14 @@ static int load_config(const struct cli *cli, struct sensor_config *cfg)
 
 static int run(const struct sensor_config *cfg, struct log *log)
 {
-    struct sensor *s = sensor_create(cfg, &stop_requested, log);
+    struct sensor_signals sig = {.stop = &stop_requested, .counters = &stats_requested};
+    struct sensor *s = sensor_create(cfg, &sig, log);
     if (s == NULL)
         return EXIT_USAGE;
 
     int rc;
     do {
         rc = sensor_run_slice(s);
-        if (stats_requested) {
-            stats_requested = 0;
-            sensor_print_counters(s, stdout);
-        }
     } while (rc == 1 && !stop_requested);
 
     /* A failed read keeps what came before it: those flows end and are reported like others. */
@@ -248,6 +247,10 @@ static int run(const struct sensor_config *cfg, struct log *log)
     if (stop_requested)
         log_info(log, "sensor: stopping on signal");
     sensor_finish(s);
+    if (sensor_output_errors(s) > 0) {
+        /* Logged by the output with its reason; a run that lost events must not look clean. */
+        status = EXIT_RUNTIME;
+    }
     sensor_print_counters(s, stdout);
     log_info(log, "sensor: done status=%d", status);
     sensor_destroy(&s);

@@ -23,6 +23,7 @@
 
 struct sensor {
     const struct sensor_config *cfg;
+    struct sensor_signals sig;
     struct log *log;
     bool live;
     struct capture *cap;
@@ -60,7 +61,23 @@ static uint64_t hash_seed(void)
     return XXH3_64bits(t, sizeof(t));
 }
 
-struct sensor *sensor_create(const struct sensor_config *cfg, const volatile sig_atomic_t *stop,
+/* The counters go to stdout, except while JSON is streaming there: then to stderr, so that the
+ * JSON lines stay whole. */
+static void poll_counters(struct sensor *s)
+{
+    if (s->sig.counters == NULL || !*s->sig.counters)
+        return;
+    *s->sig.counters = 0;
+    bool json_on_stdout = s->cfg->output_json[0] == '-' && s->cfg->output_json[1] == '\0';
+    sensor_print_counters(s, json_on_stdout ? stderr : stdout);
+}
+
+static void on_wait(void *ctx)
+{
+    poll_counters(ctx);
+}
+
+struct sensor *sensor_create(const struct sensor_config *cfg, const struct sensor_signals *sig,
                              struct log *log)
 {
     struct sensor *s = calloc(1, sizeof(*s));
@@ -69,6 +86,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const volatile sig
         return NULL;
     }
     s->cfg = cfg;
+    s->sig = *sig;
     s->log = log;
     s->live = cfg->capture_iface[0] != '\0';
 
@@ -100,7 +118,9 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const volatile sig
             .promisc = cfg->capture_promisc,
             .realtime = cfg->capture_realtime,
             .poll_timeout_ms = (uint32_t)(cfg->capture_poll / CLOCK_NS_PER_MS),
-            .stop_flag = stop,
+            .stop_flag = sig->stop,
+            .wait_fn = on_wait,
+            .wait_ctx = s,
     };
     s->cap = capture_create(&ccfg, on_frame, s, log);
     if (s->cap == NULL)
@@ -136,6 +156,11 @@ int sensor_run_slice(struct sensor *s)
     /* Live: flows must time out even when no packet comes to advance packet time. */
     if (s->live && rc == 1)
         flow_table_expire(s->ft, clock_wall_ns());
+    /* Events reach the file within a slice (live: within the poll timeout), and a write error
+     * is seen now rather than at exit. */
+    if (s->json != NULL)
+        flow_json_flush(s->json);
+    poll_counters(s);
     return rc;
 }
 
@@ -143,6 +168,13 @@ void sensor_finish(struct sensor *s)
 {
     flow_pipe_drain(&s->pipe);
     flow_table_flush(s->ft, FLOW_END_SHUTDOWN);
+    if (s->json != NULL)
+        flow_json_flush(s->json);
+}
+
+uint64_t sensor_output_errors(const struct sensor *s)
+{
+    return s->json != NULL ? flow_json_errors(s->json) : 0;
 }
 
 static void counter(FILE *f, const char *name, uint64_t v)

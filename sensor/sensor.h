@@ -7,32 +7,43 @@
 #define UMBRA_SENSOR_SENSOR_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct log;
 struct sensor;
 struct sensor_config;
 
+/* Flags that main()'s signal handlers set; borrowed by the sensor. */
+struct sensor_signals {
+    const volatile sig_atomic_t *stop; /* stop the capture promptly */
+    volatile sig_atomic_t *counters;   /* print the counters (the sensor clears it) */
+};
+
 /*
  * sensor_create() - open the input, size the flow table, open the JSON output if configured.
- * @stop: flag a signal handler sets to stop the capture promptly (borrowed).
  * Returns NULL after logging why.
  */
-struct sensor *sensor_create(const struct sensor_config *cfg, const volatile sig_atomic_t *stop,
+struct sensor *sensor_create(const struct sensor_config *cfg, const struct sensor_signals *sig,
                              struct log *log);
 
 /* sensor_destroy() - close everything (flush the flows first with sensor_finish); NULL-safe. */
 void sensor_destroy(struct sensor **sp);
 
 /*
- * sensor_run_slice() - process a slice of packets (or, live, wait up to the poll timeout) and
- * expire idle flows. Returns 1 while there is more to do, 0 at the end of a file or after a
- * stop, UMBRA_ECAPTURE when the capture failed (logged).
+ * sensor_run_slice() - process a slice of packets (or, live, wait up to the poll timeout),
+ * expire idle flows, flush the JSON output, print the counters if asked. Returns 1 while there
+ * is more to do, 0 at the end of a file or after a stop, UMBRA_ECAPTURE when the capture
+ * failed (logged).
  */
 int sensor_run_slice(struct sensor *s);
 
-/* sensor_finish() - end every live flow (reason shutdown) so each is reported once. */
+/* sensor_finish() - end every live flow (reason shutdown) so each is reported once, and flush
+ * the output. */
 void sensor_finish(struct sensor *s);
+
+/* sensor_output_errors() - flow events that could not be written (0 without JSON output). */
+uint64_t sensor_output_errors(const struct sensor *s);
 
 /* sensor_print_counters() - the counters, one per line, "  name  value". */
 void sensor_print_counters(struct sensor *s, FILE *f);

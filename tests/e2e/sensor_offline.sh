@@ -88,5 +88,22 @@ check "SIGTERM counters printed" has "$work/out" '^  packets_read +[0-9]+$'
 check "SIGTERM ends the flow" has "$work/out" '^  flows_ended_shutdown +1$'
 check "SIGUSR1 printed the counters too" test "$(grep -c '^umbra-sensor counters' "$work/out")" -eq 2
 
+# 7. SIGUSR1 is answered during a long realtime gap (the capture's packets are an hour apart).
+"$sensor" --realtime -r "$data/dns-ticks-1hr-gaps-zeek.pcap" >"$work/out" 2>"$work/err" &
+pid=$!
+sleep 0.5
+kill -USR1 $pid
+sleep 0.5
+check "SIGUSR1 answered within a gap" test "$(grep -c '^umbra-sensor counters' "$work/out")" -eq 1
+kill -TERM $pid
+wait $pid
+check "stopped in a gap exits 0" test $? -eq 0
+
+# 8. Events that cannot be written (disk full) make the run fail, counted.
+"$sensor" -r "$data/tls12-zeek-sample.pcap" --json /dev/full -q >"$work/out" 2>"$work/err"
+check "lost JSON exits 1" test $? -eq 1
+check "lost JSON counted" has "$work/out" '^  json_write_errors +2$'
+check "lost JSON logged" has "$work/err" 'no space left on device'
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

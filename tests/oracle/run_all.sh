@@ -54,7 +54,7 @@ fi
 
 # shellcheck disable=SC2086 # ORACLE_OPTS is a list of options
 python3 "$here/compare_flows.py" --sensor "$sensor" --summary --skip-empty --dedupe \
-    ${ORACLE_OPTS:-} "${captures[@]}"
+    --strict-events ${ORACLE_OPTS:-} "${captures[@]}"
 rc=$?
 if [ $rc -eq 0 ]; then
     echo "run_all.sh: every capture matches the oracle"

@@ -247,6 +247,44 @@ static void test_flow_table_idle_timeout_ends_flow_and_next_packet_starts_new_on
     flow_table_destroy(&ft);
 }
 
+/* A hostile or broken capture: one packet stamped decades ahead, then time goes on as before.
+ * Idle timeouts must keep working for the flows after it (the future flow ends at shutdown). */
+static void test_flow_table_future_stamped_packet_does_not_stop_idle_timeouts(void **state)
+{
+    (void)state;
+    struct flow_table_config cfg = default_cfg();
+    struct recorder r;
+    struct flow_table *ft = mk_table(&cfg, &r);
+    struct pkt a = udp(1, 1000, 2, 53, T0, 0);
+    struct pkt b = udp(3, 1000, 2, 53, T0 + 2000000000ULL * SEC, 0);
+    struct pkt c = udp(4, 1000, 2, 53, T0 + 1000 * SEC, 0);
+    flow_table_packet(ft, &a);
+    flow_table_packet(ft, &b);
+    /* C at 1000 s, 1200 s, 1400 s: 200 s gaps, beyond the 60 s UDP timeout: three flows. */
+    for (int i = 0; i < 3; i++) {
+        flow_table_packet(ft, &c);
+        c.ts_ns += 200 * SEC;
+    }
+    flow_table_flush(ft, FLOW_END_SHUTDOWN);
+    int c_flows = 0;
+    int c_idle = 0;
+    int a_idle = 0;
+    for (int i = 0; i < r.n; i++) {
+        if (r.ev[i].type != FLOW_EVENT_END)
+            continue;
+        if (flow_client_addr(&r.ev[i].flow)[3] == 4) {
+            c_flows++;
+            c_idle += r.ev[i].reason == FLOW_END_IDLE;
+        }
+        if (flow_client_addr(&r.ev[i].flow)[3] == 1)
+            a_idle += r.ev[i].reason == FLOW_END_IDLE;
+    }
+    assert_int_equal(c_flows, 3);
+    assert_int_equal(c_idle, 2);
+    assert_int_equal(a_idle, 1);
+    flow_table_destroy(&ft);
+}
+
 static void test_flow_table_tcp_and_udp_have_their_own_idle_timeouts(void **state)
 {
     (void)state;
@@ -662,6 +700,7 @@ int main(void)
             cmocka_unit_test(test_flow_table_syn_ack_first_makes_its_sender_the_server),
             cmocka_unit_test(test_flow_table_midstream_tcp_takes_lower_port_as_server),
             cmocka_unit_test(test_flow_table_idle_timeout_ends_flow_and_next_packet_starts_new_one),
+            cmocka_unit_test(test_flow_table_future_stamped_packet_does_not_stop_idle_timeouts),
             cmocka_unit_test(test_flow_table_tcp_and_udp_have_their_own_idle_timeouts),
             cmocka_unit_test(test_flow_table_active_timeout_emits_updates_with_running_counts),
             cmocka_unit_test(test_flow_table_fin_both_ways_ends_after_linger_with_last_ack),

@@ -113,7 +113,8 @@ mem_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
     say "warning: the capture is over half the available memory: runs will include disk reads"
 
 # 4. The runs, alternating; bench/measure.c records wall time, CPU time and peak RSS.
-sensor_cmd=("$sensor" -r "$cap" --set "flow.max_flows=$max_flows" -q)
+# Flow tracking alone: the per-packet features are off (the flow-only target of docs/FLOWS.md).
+sensor_cmd=("$sensor" -r "$cap" --set "flow.max_flows=$max_flows" --set features.enabled=false -q)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "warming the page cache"
 "$bdir/pcap_ceiling" "$cap" >"$bdir/ceiling.out" || die "pcap_ceiling failed"
@@ -219,7 +220,7 @@ Targets:
 
 Command: \`bash bench/run_flow_bench.sh\` (BENCH_PACKETS=$packets BENCH_CONCURRENT=$concurrent
 BENCH_WEIGHTS=$weights BENCH_MAX_GAP=$max_gap BENCH_MAX_FLOWS=$max_flows); the sensor ran as
-\`umbra-sensor -r CAPTURE --set flow.max_flows=$max_flows -q\`.
+\`umbra-sensor -r CAPTURE --set flow.max_flows=$max_flows --set features.enabled=false -q\`.
 EOF
 )
 

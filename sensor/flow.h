@@ -92,7 +92,17 @@ struct flow_event {
     enum flow_end_reason reason;  /* FLOW_END_NONE unless type is END */
     const struct flow *flow;      /* valid during the callback only */
     const struct flow_info *info; /* the same flow's cold part; same lifetime */
+    uint32_t slot;                /* the flow's slot: per-flow state kept elsewhere is indexed so */
 };
+
+/*
+ * Called for every packet the table counts to a flow, after the flow's counters and before any
+ * event the packet causes (so an OPEN or UPDATE already includes it). @first is set for the
+ * packet that created the flow: state kept per slot starts afresh then. @dir is enum
+ * flow_dir_index. Later fragments come here too (no transport header: ports and flags are 0).
+ */
+typedef void flow_packet_fn(void *ctx, uint32_t slot, int dir, const struct flow *f,
+                            const struct pkt *pkt, bool first);
 
 /* The sink the flow table hands events to, in the packet's thread. */
 typedef void flow_event_fn(void *ctx, const struct flow_event *ev);

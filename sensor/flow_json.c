@@ -107,7 +107,7 @@ static const char *addr_text(const struct flow *f, const uint8_t *addr, char *bu
  * ("629503200.000040"), which a double printed by jansson cannot promise, and an OPEN event is
  * written on the packet path, which allocates nothing.
  */
-#define JSON_LINE_MAX 2048
+#define JSON_LINE_MAX 4096
 
 struct jbuf {
     char buf[JSON_LINE_MAX];
@@ -178,6 +178,45 @@ static void jb_dir(struct jbuf *b, const char *side, const struct flow_dir_count
     jb_u64(b, key, c->payload_bytes);
 }
 
+/* A measured real value: fixed decimals, so the same packets always print the same text. */
+static void jb_real(struct jbuf *b, const char *key, double v, int decimals)
+{
+    jb_key(b, key);
+    jb_printf(b, "%.*f", decimals, v);
+}
+
+static void jb_feat_dir(struct jbuf *b, const char *side, const struct feat_dir *d)
+{
+    static const char *const flag_names[FEAT_FLAGS] = {"syn", "fin", "rst", "psh",
+                                                       "urg", "ece", "cwr"};
+    char key[48];
+#define JB_KEY(name) (snprintf(key, sizeof(key), "%s_%s", side, name), key)
+    jb_u64(b, JB_KEY("size_min"), d->size_min);
+    jb_u64(b, JB_KEY("size_max"), d->size_max);
+    jb_real(b, JB_KEY("size_mean"), d->size_mean, 3);
+    jb_real(b, JB_KEY("size_stddev"), feat_size_stddev(d), 3);
+    jb_real(b, JB_KEY("iat_min_us"), (double)d->iat_min / 1e3, 3);
+    jb_real(b, JB_KEY("iat_max_us"), (double)d->iat_max / 1e3, 3);
+    jb_real(b, JB_KEY("iat_mean_us"), d->iat_mean / 1e3, 3);
+    jb_real(b, JB_KEY("iat_stddev_us"), feat_iat_stddev(d) / 1e3, 3);
+    jb_u64(b, JB_KEY("idle_gaps"), d->idle_gaps);
+    for (int i = 0; i < FEAT_FLAGS; i++)
+        jb_u64(b, JB_KEY(flag_names[i]), d->tcp_flags[i]);
+    jb_u64(b, JB_KEY("zero_window"), d->zero_window);
+    jb_u64(b, JB_KEY("init_window"), d->init_window);
+#undef JB_KEY
+}
+
+static void jb_features(struct jbuf *b, const struct flow *f, const struct flow_features *ff)
+{
+    jb_feat_dir(b, "client", &ff->dir[FLOW_DIR_CLIENT]);
+    jb_feat_dir(b, "server", &ff->dir[FLOW_DIR_SERVER]);
+    jb_real(b, "pcr", feat_pcr(f), 6);
+    jb_real(b, "syn_synack_us", (double)feat_syn_synack_ns(ff) / 1e3, 3);
+    jb_real(b, "synack_ack_us", (double)feat_synack_ack_ns(ff) / 1e3, 3);
+    jb_real(b, "handshake_rtt_us", (double)feat_handshake_rtt_ns(ff) / 1e3, 3);
+}
+
 static void jb_tunnel(struct jbuf *b, const struct pkt_tunnel_info *t)
 {
     char a[INET6_ADDRSTRLEN];
@@ -191,7 +230,7 @@ static void jb_tunnel(struct jbuf *b, const struct pkt_tunnel_info *t)
     jb_printf(b, ",\"id\":%u}", t->id);
 }
 
-static void event_line(struct jbuf *b, const struct flow_event *ev)
+static void event_line(struct jbuf *b, const struct flow_event *ev, const struct flow_features *ff)
 {
     const struct flow *f = ev->flow;
     char a[INET6_ADDRSTRLEN];
@@ -217,18 +256,20 @@ static void event_line(struct jbuf *b, const struct flow_event *ev)
     jb_dir(b, "server", &f->dir[FLOW_DIR_SERVER]);
     if (ev->info->tunnel.type != PKT_TUNNEL_NONE)
         jb_tunnel(b, &ev->info->tunnel);
+    if (ff != NULL)
+        jb_features(b, f, ff);
     jb_printf(b, "}\n");
 }
 
-void flow_json_event(void *ctx, const struct flow_event *ev)
+void flow_json_write(struct flow_json *fj, const struct flow_event *ev,
+                     const struct flow_features *ff)
 {
-    struct flow_json *fj = ctx;
     struct jbuf b;
     b.len = 0;
     b.overflow = false;
-    event_line(&b, ev);
+    event_line(&b, ev, ff);
     if (b.overflow) {
-        /* Cannot happen with today's fields (a line is under 700 bytes); counted if it does. */
+        /* Cannot happen with today's fields (a line is under 2 KiB); counted if it does. */
         if (fj->errors++ == 0)
             log_err(fj->log, "flow_json: event longer than %d bytes flow_id=%llu", JSON_LINE_MAX,
                     (unsigned long long)ev->info->id);

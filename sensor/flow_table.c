@@ -230,8 +230,11 @@ static void lru_append(struct flow_table *ft, uint32_t idx, enum lru_list list, 
 static void emit(struct flow_table *ft, enum flow_event_type type, enum flow_end_reason reason,
                  uint32_t idx)
 {
-    struct flow_event ev = {
-            .type = type, .reason = reason, .flow = &ft->flows[idx], .info = &ft->info[idx]};
+    struct flow_event ev = {.type = type,
+                            .reason = reason,
+                            .flow = &ft->flows[idx],
+                            .info = &ft->info[idx],
+                            .slot = idx};
     ft->sink(ft->ctx, &ev);
 }
 
@@ -418,6 +421,8 @@ static void frag_later(struct flow_table *ft, const struct pkt *pkt)
         return;
     }
     account(&ft->flows[s->slot], s->dir, pkt);
+    if (ft->cfg.on_packet != NULL)
+        ft->cfg.on_packet(ft->cfg.packet_ctx, s->slot, s->dir, &ft->flows[s->slot], pkt, false);
     ft->st.frag_attributed++;
 }
 
@@ -506,6 +511,8 @@ void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt, const s
         lru_append(ft, idx, list, pkt->ts_ns);
     }
 
+    if (ft->cfg.on_packet != NULL)
+        ft->cfg.on_packet(ft->cfg.packet_ctx, idx, dir, f, pkt, created);
     if (created)
         emit(ft, FLOW_EVENT_OPEN, FLOW_END_NONE, idx);
     if (ft->cfg.active_ns != 0 && pkt->ts_ns >= f->last_update_ts &&

@@ -24,14 +24,16 @@ struct log;
 struct pkt;
 
 struct flow_table_config {
-    uint32_t max_flows;       /* slots; at the cap the longest-idle flow is evicted */
-    uint64_t tcp_idle_ns;     /* TCP flow ends after this long without a packet */
-    uint64_t udp_idle_ns;     /* UDP */
-    uint64_t other_idle_ns;   /* ICMP and other protocols */
-    uint64_t close_linger_ns; /* after FIN both ways or RST: wait for the last packets */
-    uint64_t active_ns;       /* UPDATE every this long for a live flow; 0 = never */
-    uint32_t frag_slots;      /* first fragments remembered for their later fragments */
-    uint64_t hash_seed;       /* per-run seed so an attacker cannot aim at one hash chain */
+    uint32_t max_flows;        /* slots; at the cap the longest-idle flow is evicted */
+    uint64_t tcp_idle_ns;      /* TCP flow ends after this long without a packet */
+    uint64_t udp_idle_ns;      /* UDP */
+    uint64_t other_idle_ns;    /* ICMP and other protocols */
+    uint64_t close_linger_ns;  /* after FIN both ways or RST: wait for the last packets */
+    uint64_t active_ns;        /* UPDATE every this long for a live flow; 0 = never */
+    uint32_t frag_slots;       /* first fragments remembered for their later fragments */
+    uint64_t hash_seed;        /* per-run seed so an attacker cannot aim at one hash chain */
+    flow_packet_fn *on_packet; /* optional per-packet hook (features); NULL for none */
+    void *packet_ctx;
 };
 
 struct flow_table_stats {

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
+#include "sensor/features.h"
 #include "sensor/flow_json.h"
 #include "sensor/flow_pipe.h"
 #include "sensor/flow_table.h"
@@ -28,6 +29,7 @@ struct sensor {
     bool live;
     struct capture *cap;
     struct flow_table *ft;
+    struct features *feat;
     struct flow_json *json;
     struct flow_pipe pipe;
     uint64_t decode[DECODE_STATUS_COUNT];
@@ -39,7 +41,7 @@ static void on_event(void *ctx, const struct flow_event *ev)
     struct sensor *s = ctx;
     s->events++;
     if (s->json != NULL)
-        flow_json_event(s->json, ev);
+        flow_json_write(s->json, ev, s->feat != NULL ? features_get(s->feat, ev->slot) : NULL);
 }
 
 static void on_frame(void *ctx, const struct capture_frame *frame)
@@ -90,6 +92,15 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
     s->log = log;
     s->live = cfg->capture_iface[0] != '\0';
 
+    struct features_config xcfg = {
+            .max_flows = (uint32_t)cfg->flow_max,
+            .idle_gap_ns = cfg->feat_idle_gap,
+    };
+    if (cfg->feat_enabled) {
+        s->feat = features_create(&xcfg, log);
+        if (s->feat == NULL)
+            goto out_free;
+    }
     struct flow_table_config fcfg = {
             .max_flows = (uint32_t)cfg->flow_max,
             .tcp_idle_ns = cfg->flow_tcp_idle,
@@ -99,10 +110,12 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .active_ns = cfg->flow_active,
             .frag_slots = (uint32_t)cfg->flow_frag_slots,
             .hash_seed = hash_seed(),
+            .on_packet = s->feat != NULL ? features_packet : NULL,
+            .packet_ctx = s->feat,
     };
     s->ft = flow_table_create(&fcfg, on_event, s, log);
     if (s->ft == NULL)
-        goto out_free;
+        goto out_features;
     flow_pipe_init(&s->pipe, s->ft);
     if (cfg->output_json[0] != '\0') {
         s->json = flow_json_create(cfg->output_json, log);
@@ -131,6 +144,8 @@ out_json:
     flow_json_destroy(&s->json);
 out_table:
     flow_table_destroy(&s->ft);
+out_features:
+    features_destroy(&s->feat);
 out_free:
     free(s);
     return NULL;
@@ -144,6 +159,7 @@ void sensor_destroy(struct sensor **sp)
     capture_destroy(&s->cap);
     flow_json_destroy(&s->json);
     flow_table_destroy(&s->ft);
+    features_destroy(&s->feat);
     free(s);
     *sp = NULL;
 }
@@ -220,6 +236,8 @@ void sensor_print_counters(struct sensor *s, FILE *f)
     counter(f, "flow_updates", fs.updates);
     counter(f, "tcp_port_reuse", fs.port_reuse);
     counter(f, "flow_table_bytes", flow_table_memory(s->ft));
+    if (s->feat != NULL)
+        counter(f, "features_bytes", features_memory(s->feat));
     if (s->json != NULL)
         counter(f, "json_write_errors", flow_json_errors(s->json));
     fflush(f);

@@ -28,6 +28,8 @@ struct sensor_config {
     uint64_t flow_close_linger; /* flow.tcp_close_linger: ns */
     uint64_t flow_active;       /* flow.active_timeout: ns, 0 = no updates */
     int64_t flow_frag_slots;    /* flow.fragment_slots */
+    bool feat_enabled;          /* features.enabled */
+    uint64_t feat_idle_gap;     /* features.idle_gap: ns */
     char output_json[1024];     /* output.json: path, "-" = stdout, "" = none */
     int log_level;              /* log.level: enum log_level */
 };

@@ -1,0 +1,90 @@
+/*
+ * Features: the per-flow measurements of packet dynamics that need every packet, kept in a
+ * per-slot array beside the flow table and updated in one pass as packets are accounted (they
+ * cannot be computed afterwards). Each feature is defined in docs/FEATURES.md; this file and
+ * that page must agree.
+ *
+ * This first part holds what needs no payload bytes: per-direction payload-size and
+ * inter-arrival statistics (Welford's running mean and variance), idle gaps, TCP flag counts,
+ * zero-window segments, the initial window, and the TCP handshake times.
+ */
+#ifndef UMBRA_SENSOR_FEATURES_H
+#define UMBRA_SENSOR_FEATURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sensor/flow.h"
+
+struct log;
+struct pkt;
+
+/* Index of struct feat_dir.tcp_flags: the order the JSON and the record use. */
+enum feat_flag { FEAT_SYN, FEAT_FIN, FEAT_RST, FEAT_PSH, FEAT_URG, FEAT_ECE, FEAT_CWR, FEAT_FLAGS };
+
+/* One direction's measurements. Sizes are transport payload bytes; times are ns. */
+struct feat_dir {
+    uint32_t size_min;  /* smallest payload of a packet of this direction */
+    uint32_t size_max;  /* largest */
+    double size_mean;   /* running mean, bytes */
+    double size_m2;     /* sum of squared deviations (Welford), for the variance */
+    uint64_t iat_min;   /* smallest gap between two packets of this direction, ns */
+    uint64_t iat_max;   /* largest, ns */
+    double iat_mean;    /* running mean, ns */
+    double iat_m2;      /* Welford sum for the variance of the gaps */
+    uint64_t last_ts;   /* time of the previous packet of this direction, ns */
+    uint32_t packets;   /* packets seen here (the count the means are over) */
+    uint32_t idle_gaps; /* gaps longer than the idle-gap threshold */
+    uint32_t tcp_flags[FEAT_FLAGS];
+    uint32_t zero_window; /* TCP segments without SYN or RST advertising a zero window */
+    uint16_t init_window; /* the window field of the first TCP segment of this direction */
+    uint8_t seen_tcp;     /* 1 once a TCP segment of this direction was seen */
+    uint8_t pad;
+};
+
+struct flow_features {
+    struct feat_dir dir[2]; /* indexed by enum flow_dir_index */
+    uint64_t syn_ts;        /* the client's first SYN (without ACK), ns; 0 if not seen */
+    uint64_t synack_ts;     /* the server's first SYN-ACK after it */
+    uint64_t ack_ts;        /* the client's first ACK (without SYN) after the SYN-ACK */
+};
+
+/* Memory per flow is part of the design's budget (1 KiB with every feature): kept exact here
+ * so a change shows, and reported in docs/FEATURES.md. */
+_Static_assert(sizeof(struct feat_dir) == 112, "struct feat_dir: update docs/FEATURES.md");
+_Static_assert(sizeof(struct flow_features) == 248, "struct flow_features: update docs");
+
+struct features_config {
+    uint32_t max_flows;   /* slots, as the flow table's */
+    uint64_t idle_gap_ns; /* a gap between two packets of one direction longer than this counts */
+};
+
+struct features;
+
+/* features_create() - the per-slot array. Returns NULL after logging why. */
+struct features *features_create(const struct features_config *cfg, struct log *log);
+void features_destroy(struct features **fp);
+
+/* features_packet() - a flow_packet_fn: @ctx is the struct features. No allocation. */
+void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
+                     bool first);
+
+/* features_get() - the measurements of the flow in @slot (valid until its next packet). */
+const struct flow_features *features_get(const struct features *fs, uint32_t slot);
+
+/* Derived values, defined in docs/FEATURES.md. Population standard deviations; 0 for fewer
+ * than two values. */
+double feat_size_stddev(const struct feat_dir *d);
+double feat_iat_stddev(const struct feat_dir *d);
+/* Producer/consumer ratio: (client - server) / (client + server) payload bytes; 0 if both 0. */
+double feat_pcr(const struct flow *f);
+/* Handshake times in ns: SYN to SYN-ACK, SYN-ACK to ACK, and their sum; 0 when not seen. */
+uint64_t feat_syn_synack_ns(const struct flow_features *ff);
+uint64_t feat_synack_ack_ns(const struct flow_features *ff);
+uint64_t feat_handshake_rtt_ns(const struct flow_features *ff);
+
+/* features_memory() - bytes held (the per-slot array). */
+size_t features_memory(const struct features *fs);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * features: each measurement on hand-built packet sequences; the expected values are worked out
+ * by hand in the comments.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "sensor/decode.h"
+#include "sensor/features.h"
+
+#define MS CLOCK_NS_PER_MS
+#define T0 (1700000000ULL * CLOCK_NS_PER_SEC)
+
+static struct features *mk(uint64_t idle_gap_ns)
+{
+    struct features_config cfg = {.max_flows = 4, .idle_gap_ns = idle_gap_ns};
+    struct features *fs = features_create(&cfg, NULL);
+    assert_non_null(fs);
+    return fs;
+}
+
+static struct pkt seg(uint64_t ts, uint8_t flags, uint32_t payload, uint16_t window)
+{
+    struct pkt p;
+    memset(&p, 0, sizeof(p));
+    p.ts_ns = ts;
+    p.proto = 6;
+    p.tcp_flags = flags;
+    p.payload_len = payload;
+    p.tcp_window = window;
+    return p;
+}
+
+static void feed(struct features *fs, int dir, const struct pkt *p, bool first)
+{
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    features_packet(fs, 1, dir, &f, p, first);
+}
+
+/* Client payloads 0, 100, 200, 300 at 0, 10, 30, 60 ms.
+ * Sizes: mean (0+100+200+300)/4 = 150; deviations -150 -50 50 150; population variance
+ * (22500+2500+2500+22500)/4 = 12500; stddev sqrt(12500) = 111.8034.
+ * Gaps: 10, 20, 30 ms; mean 20 ms; variance (100+0+100)/3 = 66.667 ms^2; stddev 8.1650 ms. */
+static void test_features_size_and_interarrival_statistics(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    const uint64_t t[] = {0, 10, 30, 60};
+    for (int i = 0; i < 4; i++) {
+        struct pkt p = seg(T0 + t[i] * MS, TCP_ACK, (uint32_t)(100 * i), 1000);
+        feed(fs, FLOW_DIR_CLIENT, &p, i == 0);
+    }
+    const struct feat_dir *d = &features_get(fs, 1)->dir[FLOW_DIR_CLIENT];
+    assert_int_equal(d->packets, 4);
+    assert_int_equal(d->size_min, 0);
+    assert_int_equal(d->size_max, 300);
+    assert_true(fabs(d->size_mean - 150.0) < 1e-9);
+    assert_true(fabs(feat_size_stddev(d) - 111.80339887) < 1e-6);
+    assert_int_equal(d->iat_min, 10 * MS);
+    assert_int_equal(d->iat_max, 30 * MS);
+    assert_true(fabs(d->iat_mean - 20.0 * MS) < 1e-3);
+    assert_true(fabs(feat_iat_stddev(d) - 8.16496581 * MS) < 1.0);
+    /* Nothing in the other direction. */
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].packets, 0);
+    features_destroy(&fs);
+    assert_null(fs);
+}
+
+/* Fewer than two values: stddev 0; fewer than two gaps: jitter 0. */
+static void test_features_single_packet_has_zero_spread(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt p = seg(T0, TCP_SYN, 0, 64240);
+    feed(fs, FLOW_DIR_CLIENT, &p, true);
+    const struct feat_dir *d = &features_get(fs, 1)->dir[FLOW_DIR_CLIENT];
+    assert_true(feat_size_stddev(d) == 0.0);
+    assert_true(feat_iat_stddev(d) == 0.0);
+    assert_int_equal(d->iat_max, 0);
+    features_destroy(&fs);
+}
+
+/* Gaps of 0.5 s, 1.5 s and 3 s with a 1 s threshold: two idle gaps. */
+static void test_features_counts_gaps_longer_than_the_threshold(void **state)
+{
+    (void)state;
+    struct features *fs = mk(1000 * MS);
+    const uint64_t t[] = {0, 500, 2000, 5000};
+    for (int i = 0; i < 4; i++) {
+        struct pkt p = seg(T0 + t[i] * MS, TCP_ACK, 10, 1000);
+        feed(fs, FLOW_DIR_SERVER, &p, i == 0);
+    }
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].idle_gaps, 2);
+    features_destroy(&fs);
+}
+
+/* SYN at 0, SYN-ACK at 2 ms, ACK at 3 ms: 2 ms, 1 ms, and 3 ms for the handshake RTT. Flags:
+ * client SYN 1, ACK-only 2 (not counted), FIN 1, PSH 1; server SYN 1, RST 1, and a zero window
+ * on a plain ACK (counted) but not on the RST (not counted). Initial windows from the first
+ * segment each way. */
+static void test_features_handshake_flags_and_windows(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt c1 = seg(T0, TCP_SYN, 0, 64240);
+    struct pkt s1 = seg(T0 + 2 * MS, TCP_SYN | TCP_ACK, 0, 65160);
+    struct pkt c2 = seg(T0 + 3 * MS, TCP_ACK, 0, 502);
+    struct pkt c3 = seg(T0 + 4 * MS, TCP_ACK | TCP_PSH, 100, 502);
+    struct pkt s2 = seg(T0 + 5 * MS, TCP_ACK, 0, 0);
+    struct pkt c4 = seg(T0 + 6 * MS, TCP_ACK | TCP_FIN, 0, 502);
+    struct pkt s3 = seg(T0 + 7 * MS, TCP_RST, 0, 0);
+    feed(fs, FLOW_DIR_CLIENT, &c1, true);
+    feed(fs, FLOW_DIR_SERVER, &s1, false);
+    feed(fs, FLOW_DIR_CLIENT, &c2, false);
+    feed(fs, FLOW_DIR_CLIENT, &c3, false);
+    feed(fs, FLOW_DIR_SERVER, &s2, false);
+    feed(fs, FLOW_DIR_CLIENT, &c4, false);
+    feed(fs, FLOW_DIR_SERVER, &s3, false);
+    const struct flow_features *ff = features_get(fs, 1);
+    assert_int_equal(feat_syn_synack_ns(ff), 2 * MS);
+    assert_int_equal(feat_synack_ack_ns(ff), 1 * MS);
+    assert_int_equal(feat_handshake_rtt_ns(ff), 3 * MS);
+    const struct feat_dir *c = &ff->dir[FLOW_DIR_CLIENT];
+    const struct feat_dir *s = &ff->dir[FLOW_DIR_SERVER];
+    assert_int_equal(c->tcp_flags[FEAT_SYN], 1);
+    assert_int_equal(c->tcp_flags[FEAT_FIN], 1);
+    assert_int_equal(c->tcp_flags[FEAT_PSH], 1);
+    assert_int_equal(c->tcp_flags[FEAT_RST], 0);
+    assert_int_equal(s->tcp_flags[FEAT_SYN], 1);
+    assert_int_equal(s->tcp_flags[FEAT_RST], 1);
+    assert_int_equal(s->zero_window, 1);
+    assert_int_equal(c->zero_window, 0);
+    assert_int_equal(c->init_window, 64240);
+    assert_int_equal(s->init_window, 65160);
+    features_destroy(&fs);
+}
+
+/* No SYN seen (picked up mid-stream): no handshake times. */
+static void test_features_no_handshake_without_syn(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt s1 = seg(T0, TCP_SYN | TCP_ACK, 0, 65160);
+    struct pkt c2 = seg(T0 + MS, TCP_ACK, 0, 502);
+    feed(fs, FLOW_DIR_SERVER, &s1, true);
+    feed(fs, FLOW_DIR_CLIENT, &c2, false);
+    const struct flow_features *ff = features_get(fs, 1);
+    assert_int_equal(feat_handshake_rtt_ns(ff), 0);
+    assert_int_equal(feat_syn_synack_ns(ff), 0);
+    features_destroy(&fs);
+}
+
+/* A new flow in a reused slot starts from zero. */
+static void test_features_first_packet_resets_the_slot(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt p = seg(T0, TCP_SYN, 500, 1000);
+    feed(fs, FLOW_DIR_CLIENT, &p, true);
+    feed(fs, FLOW_DIR_CLIENT, &p, false);
+    p.payload_len = 7;
+    p.tcp_flags = TCP_ACK;
+    feed(fs, FLOW_DIR_CLIENT, &p, true);
+    const struct feat_dir *d = &features_get(fs, 1)->dir[FLOW_DIR_CLIENT];
+    assert_int_equal(d->packets, 1);
+    assert_int_equal(d->size_max, 7);
+    assert_int_equal(d->tcp_flags[FEAT_SYN], 0);
+    features_destroy(&fs);
+}
+
+/* PCR = (client - server) / (client + server) payload bytes: 600 and 200 give 400 / 800 = 0.5;
+ * 0 and 0 give 0. */
+static void test_features_producer_consumer_ratio(void **state)
+{
+    (void)state;
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    assert_true(feat_pcr(&f) == 0.0);
+    f.dir[FLOW_DIR_CLIENT].payload_bytes = 600;
+    f.dir[FLOW_DIR_SERVER].payload_bytes = 200;
+    assert_true(fabs(feat_pcr(&f) - 0.5) < 1e-12);
+    f.dir[FLOW_DIR_CLIENT].payload_bytes = 0;
+    assert_true(fabs(feat_pcr(&f) + 1.0) < 1e-12);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_features_size_and_interarrival_statistics),
+            cmocka_unit_test(test_features_single_packet_has_zero_spread),
+            cmocka_unit_test(test_features_counts_gaps_longer_than_the_threshold),
+            cmocka_unit_test(test_features_handshake_flags_and_windows),
+            cmocka_unit_test(test_features_no_handshake_without_syn),
+            cmocka_unit_test(test_features_first_packet_resets_the_slot),
+            cmocka_unit_test(test_features_producer_consumer_ratio),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

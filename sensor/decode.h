@@ -40,6 +40,13 @@ enum {
     TCP_CWR = 0x80,
 };
 
+enum pkt_tcpopt {
+    PKT_TCPOPT_MSS = 0x1,     /* kind 2 */
+    PKT_TCPOPT_WSCALE = 0x2,  /* kind 3 */
+    PKT_TCPOPT_SACK_OK = 0x4, /* kind 4 */
+    PKT_TCPOPT_TS = 0x8,      /* kind 8 */
+};
+
 enum pkt_frag {
     PKT_FRAG_NONE = 0,  /* a whole datagram */
     PKT_FRAG_FIRST = 1, /* offset 0, more fragments follow: ports are present */
@@ -107,6 +114,11 @@ struct pkt {
     uint16_t tcp_window;     /* unscaled */
     const uint8_t *tcp_opts; /* options bytes (captured), or NULL */
     uint8_t tcp_opts_len;    /* captured option bytes */
+    /* Options of a SYN or SYN-ACK (RFC 9293, 7323, 2018), read at decode time because the
+     * option bytes are not kept past the capture callback; 0 on other segments. */
+    uint8_t tcp_optmask; /* PKT_TCPOPT_* present */
+    uint8_t tcp_wscale;  /* window-scale shift, when PKT_TCPOPT_WSCALE */
+    uint16_t tcp_mss;    /* maximum segment size, when PKT_TCPOPT_MSS */
 
     /* ICMP / ICMPv6 */
     uint8_t icmp_type;

@@ -53,6 +53,38 @@ static void set_payload(struct pkt *out, const uint8_t *p, uint32_t cap, uint32_
     }
 }
 
+/*
+ * The SYN options the features report. Walks the option list (kind, length, value; kinds 0 and
+ * 1 have no length) and stops at the end of the list, at a length that does not fit, or at an
+ * option with the wrong length for its kind: a malformed list keeps what came before it.
+ */
+static void tcp_syn_options(struct pkt *out, const uint8_t *o, uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n && o[i] != 0) {
+        if (o[i] == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= n || o[i + 1] < 2 || o[i + 1] > n - i)
+            return;
+        uint8_t kind = o[i];
+        uint8_t olen = o[i + 1];
+        if (kind == 2 && olen == 4) {
+            out->tcp_optmask |= PKT_TCPOPT_MSS;
+            out->tcp_mss = rd_be16(o + i + 2);
+        } else if (kind == 3 && olen == 3) {
+            out->tcp_optmask |= PKT_TCPOPT_WSCALE;
+            out->tcp_wscale = o[i + 2];
+        } else if (kind == 4 && olen == 2) {
+            out->tcp_optmask |= PKT_TCPOPT_SACK_OK;
+        } else if (kind == 8 && olen == 10) {
+            out->tcp_optmask |= PKT_TCPOPT_TS;
+        }
+        i += olen;
+    }
+}
+
 static enum decode_status tcp(struct pkt *out, const uint8_t *p, uint32_t cap, uint32_t len)
 {
     if (len < TCP_MIN_HLEN || cap < TCP_MIN_HLEN)
@@ -71,6 +103,8 @@ static enum decode_status tcp(struct pkt *out, const uint8_t *p, uint32_t cap, u
     if (opts_end > TCP_MIN_HLEN) {
         out->tcp_opts = p + TCP_MIN_HLEN;
         out->tcp_opts_len = (uint8_t)(opts_end - TCP_MIN_HLEN); /* at most 60 - 20 */
+        if (out->tcp_flags & TCP_SYN)
+            tcp_syn_options(out, out->tcp_opts, out->tcp_opts_len);
     }
     set_payload(out, p, cap, hlen, len - hlen);
     return DECODE_OK;
@@ -149,6 +183,9 @@ enum decode_status decode_l4(struct pkt *out, const uint8_t *p, uint32_t cap, ui
     out->tcp_window = 0;
     out->tcp_opts = NULL;
     out->tcp_opts_len = 0;
+    out->tcp_optmask = 0;
+    out->tcp_wscale = 0;
+    out->tcp_mss = 0;
     out->icmp_type = 0;
     out->icmp_code = 0;
     /* Until a header says otherwise, everything after the IP headers is payload: this is what

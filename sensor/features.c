@@ -66,6 +66,12 @@ static void tcp_update(struct flow_features *ff, struct feat_dir *d, int dir, co
     }
     if (pkt->tcp_window == 0 && !(fl & (TCP_SYN | TCP_RST)))
         d->zero_window++;
+    if ((fl & TCP_SYN) && !d->seen_syn) {
+        d->seen_syn = 1;
+        d->syn_optmask = pkt->tcp_optmask;
+        d->syn_mss = pkt->tcp_mss;
+        d->syn_wscale = pkt->tcp_wscale;
+    }
     /* The handshake: the first SYN, the first SYN-ACK after it, the first ACK after that. */
     if (dir == FLOW_DIR_CLIENT && (fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && ff->syn_ts == 0)
         ff->syn_ts = pkt->ts_ns;

@@ -40,7 +40,10 @@ struct feat_dir {
     uint32_t zero_window; /* TCP segments without SYN or RST advertising a zero window */
     uint16_t init_window; /* the window field of the first TCP segment of this direction */
     uint8_t seen_tcp;     /* 1 once a TCP segment of this direction was seen */
-    uint8_t pad;
+    uint8_t syn_optmask;  /* PKT_TCPOPT_* of the direction's first SYN / SYN-ACK */
+    uint16_t syn_mss;     /* its MSS option, when present */
+    uint8_t syn_wscale;   /* its window-scale shift, when present */
+    uint8_t seen_syn;     /* 1 once a SYN of this direction was seen */
 };
 
 struct flow_features {

@@ -204,6 +204,13 @@ static void jb_feat_dir(struct jbuf *b, const char *side, const struct feat_dir 
         jb_u64(b, JB_KEY(flag_names[i]), d->tcp_flags[i]);
     jb_u64(b, JB_KEY("zero_window"), d->zero_window);
     jb_u64(b, JB_KEY("init_window"), d->init_window);
+    /* The SYN's options; -1 where the option (or the SYN) was not seen. */
+    jb_key(b, JB_KEY("mss"));
+    jb_printf(b, "%d", (d->syn_optmask & PKT_TCPOPT_MSS) ? d->syn_mss : -1);
+    jb_key(b, JB_KEY("wscale"));
+    jb_printf(b, "%d", (d->syn_optmask & PKT_TCPOPT_WSCALE) ? d->syn_wscale : -1);
+    jb_u64(b, JB_KEY("sack_ok"), (d->syn_optmask & PKT_TCPOPT_SACK_OK) != 0);
+    jb_u64(b, JB_KEY("tcp_timestamps"), (d->syn_optmask & PKT_TCPOPT_TS) != 0);
 #undef JB_KEY
 }
 

@@ -28,6 +28,8 @@ check "log names the file" has "$work/err" 'capture: opened file=.*tls12-zeek-sa
 check "json: one open, one end" test "$(grep -c '"event":"open"' "$work/flows.json"):$(grep -c '"event":"end"' "$work/flows.json")" = 1:1
 check "json: end event fields" has "$work/flows.json" '^\{"event":"end","reason":"shutdown","flow_id":1,"proto":"tcp","client_addr":"10\.0\.0\.80","client_port":56637,"server_addr":"68\.233\.76\.12","server_port":443,"vlan":0,"first_ts":1357328848\.512314,"last_ts":1357328851\.807191,"client_packets":13,"client_ip_bytes":1401,"client_payload_bytes":713,"server_packets":9,"server_ip_bytes":6516,"server_payload_bytes":6036,'
 # tshark -T fields -e frame.time_relative: SYN 0, SYN-ACK 0.036663, ACK 0.036856.
+# tshark -e tcp.options.mss_val -e tcp.options.wscale.shift: SYN 1460 and 4, SYN-ACK 1360 and 0.
+check "json: SYN options" has "$work/flows.json" '"client_mss":1460,"client_wscale":4,"client_sack_ok":1,"client_tcp_timestamps":1,.*"server_mss":1360,"server_wscale":0,"server_sack_ok":1,"server_tcp_timestamps":1,'
 check "json: handshake times" has "$work/flows.json" '"syn_synack_us":36663\.000,"synack_ack_us":193\.000,"handshake_rtt_us":36856\.000\}$'
 "$sensor" -r "$data/tls12-zeek-sample.pcap" --json - -q >"$work/out" 2>"$work/err"
 check "json to stdout before counters" has "$work/out" '^\{"event":"open"'

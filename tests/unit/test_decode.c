@@ -204,6 +204,9 @@ static void assert_pkt_same(const struct pkt *a, const struct pkt *b)
     assert_int_equal(a->tcp_window, b->tcp_window);
     assert_ptr_equal(a->tcp_opts, b->tcp_opts);
     assert_int_equal(a->tcp_opts_len, b->tcp_opts_len);
+    assert_int_equal(a->tcp_optmask, b->tcp_optmask);
+    assert_int_equal(a->tcp_wscale, b->tcp_wscale);
+    assert_int_equal(a->tcp_mss, b->tcp_mss);
     assert_int_equal(a->icmp_type, b->icmp_type);
     assert_int_equal(a->icmp_code, b->icmp_code);
     assert_int_equal(a->snap_cut, b->snap_cut);
@@ -1099,6 +1102,36 @@ static void test_decode_tcp_options_are_pointed_to(void **state)
     assert_memory_equal(p.tcp_opts, opts, 12);
     assert_int_equal(p.payload_len, 10);
     assert_int_equal(at(p.payload), 66);
+    /* On a SYN the options are read: MSS 0x05b4 = 1460, shift 7, SACK permitted, no TS. */
+    assert_int_equal(p.tcp_optmask, PKT_TCPOPT_MSS | PKT_TCPOPT_WSCALE | PKT_TCPOPT_SACK_OK);
+    assert_int_equal(p.tcp_mss, 1460);
+    assert_int_equal(p.tcp_wscale, 7);
+}
+
+/* Timestamps (kind 8, length 10) are seen; a list that breaks (length 40 past its end) keeps
+ * what came before; and options on a segment without SYN are not read. */
+static void test_decode_tcp_syn_options_stop_at_a_bad_length(void **state)
+{
+    (void)state;
+    static const uint8_t opts[16] = {8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 2, 40, 0x05, 0xb4, 0, 0};
+    struct pkt p;
+    struct fb f = {0};
+    eth(&f, 0x0800);
+    ipv4(&f, (struct ip4){.total = 56, .proto = 6});
+    tcp(&f, 50000, 443, 1, 0, 9, TCP_SYN, 64240);
+    put(&f, opts, sizeof(opts));
+    assert_int_equal(decode(&f, DLT_EN10MB, &p), DECODE_OK);
+    assert_int_equal(p.tcp_optmask, PKT_TCPOPT_TS);
+    assert_int_equal(p.tcp_mss, 0);
+
+    struct fb g = {0};
+    static const uint8_t mss[4] = {2, 4, 0x05, 0xb4};
+    eth(&g, 0x0800);
+    ipv4(&g, (struct ip4){.total = 44, .proto = 6});
+    tcp(&g, 50000, 443, 1, 0, 6, TCP_ACK, 64240);
+    put(&g, mss, sizeof(mss));
+    assert_int_equal(decode(&g, DLT_EN10MB, &p), DECODE_OK);
+    assert_int_equal(p.tcp_optmask, 0);
 }
 
 static void test_decode_tcp_data_offset_out_of_range_is_bad_offset(void **state)
@@ -1827,6 +1860,7 @@ int main(void)
             cmocka_unit_test_teardown(test_decode_ipv6_payload_length_beyond_the_wire_is_bad_length,
                                       teardown),
             cmocka_unit_test_teardown(test_decode_tcp_options_are_pointed_to, teardown),
+            cmocka_unit_test_teardown(test_decode_tcp_syn_options_stop_at_a_bad_length, teardown),
             cmocka_unit_test_teardown(test_decode_tcp_data_offset_out_of_range_is_bad_offset,
                                       teardown),
             cmocka_unit_test_teardown(test_decode_tcp_header_not_in_the_packet_is_tcp_truncated,

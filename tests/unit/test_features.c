@@ -143,6 +143,29 @@ static void test_features_handshake_flags_and_windows(void **state)
     features_destroy(&fs);
 }
 
+/* The options of each direction's first SYN are kept; a later SYN (retransmitted, other
+ * options) does not replace them. */
+static void test_features_keep_the_first_syn_options(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt c1 = seg(T0, TCP_SYN, 0, 64240);
+    c1.tcp_optmask = PKT_TCPOPT_MSS | PKT_TCPOPT_WSCALE;
+    c1.tcp_mss = 1460;
+    c1.tcp_wscale = 7;
+    struct pkt c2 = c1;
+    c2.ts_ns += MS;
+    c2.tcp_mss = 536;
+    feed(fs, FLOW_DIR_CLIENT, &c1, true);
+    feed(fs, FLOW_DIR_CLIENT, &c2, false);
+    const struct feat_dir *d = &features_get(fs, 1)->dir[FLOW_DIR_CLIENT];
+    assert_int_equal(d->syn_optmask, PKT_TCPOPT_MSS | PKT_TCPOPT_WSCALE);
+    assert_int_equal(d->syn_mss, 1460);
+    assert_int_equal(d->syn_wscale, 7);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].seen_syn, 0);
+    features_destroy(&fs);
+}
+
 /* No SYN seen (picked up mid-stream): no handshake times. */
 static void test_features_no_handshake_without_syn(void **state)
 {
@@ -198,6 +221,7 @@ int main(void)
             cmocka_unit_test(test_features_single_packet_has_zero_spread),
             cmocka_unit_test(test_features_counts_gaps_longer_than_the_threshold),
             cmocka_unit_test(test_features_handshake_flags_and_windows),
+            cmocka_unit_test(test_features_keep_the_first_syn_options),
             cmocka_unit_test(test_features_no_handshake_without_syn),
             cmocka_unit_test(test_features_first_packet_resets_the_slot),
             cmocka_unit_test(test_features_producer_consumer_ratio),

@@ -56,7 +56,69 @@ static void count_flags(struct feat_dir *d, uint8_t flags)
         d->tcp_flags[i] += (flags & bit[i]) != 0;
 }
 
-static void tcp_update(struct flow_features *ff, struct feat_dir *d, int dir, const struct pkt *pkt)
+/* Sequence-number comparisons modulo 2^32 (RFC 9293, section 3.4). */
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
+
+static bool seq_leq(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) <= 0;
+}
+
+/*
+ * Retransmission, reordering and keep-alive, from sequence space alone (no record of past
+ * segments): @d is the sending direction, @peer the other one (its max_ack is what the receiver
+ * has acknowledged). Definitions in docs/FEATURES.md.
+ */
+static void tcp_sequence(const struct features *fs, const struct flow_features *ff,
+                         struct feat_dir *d, const struct feat_dir *peer, const struct pkt *pkt)
+{
+    uint8_t fl = pkt->tcp_flags;
+    uint32_t len = pkt->payload_len + ((fl & TCP_SYN) != 0) + ((fl & TCP_FIN) != 0);
+    uint32_t seq = pkt->tcp_seq;
+    uint32_t end = seq + len;
+    if (len == 0 || (fl & TCP_RST))
+        return;
+    if (!d->have_seq || !seq_lt(seq, d->next_seq)) {
+        /* New sequence space (a gap before it, if any, was lost before the sensor or is late). */
+        d->have_seq = 1;
+        d->next_seq = end;
+        d->last_seq = seq;
+        d->next_seq_ts = pkt->ts_ns;
+        return;
+    }
+    if (pkt->payload_len <= 1 && !(fl & (TCP_SYN | TCP_FIN)) && seq == d->next_seq - 1) {
+        d->keepalives++;
+        return;
+    }
+    if (seq_lt(d->next_seq, end)) {
+        /* Starts in old space, ends in new: a retransmission that carries new data too. */
+        d->retransmits++;
+        d->next_seq = end;
+        d->last_seq = seq;
+        d->next_seq_ts = pkt->ts_ns;
+        return;
+    }
+    /* Entirely old space. Acknowledged already: the receiver had it, so it was sent before.
+     * Overlapping the latest new segment: a copy of it. Otherwise a hole below the latest data:
+     * filled soon after that data it is reordering, later a retransmission (the sender timed
+     * out or saw duplicate ACKs). */
+    uint64_t rtt = ff->ack_ts != 0 ? ff->ack_ts - ff->syn_ts : fs->cfg.reorder_ns;
+    bool acked = peer->have_ack && seq_leq(end, peer->max_ack);
+    /* Two or more duplicate ACKs asking for exactly this segment: a fast retransmit (RFC 5681). */
+    bool asked = peer->have_ack && peer->max_ack == seq && peer->dup_acks >= 2;
+    bool hole = seq_leq(end, d->last_seq);
+    if (hole && !acked && !asked && pkt->ts_ns >= d->next_seq_ts &&
+        pkt->ts_ns - d->next_seq_ts < rtt)
+        d->out_of_order++;
+    else
+        d->retransmits++;
+}
+
+static void tcp_update(const struct features *fs, struct flow_features *ff, struct feat_dir *d,
+                       int dir, const struct pkt *pkt)
 {
     uint8_t fl = pkt->tcp_flags;
     count_flags(d, fl);
@@ -66,6 +128,17 @@ static void tcp_update(struct flow_features *ff, struct feat_dir *d, int dir, co
     }
     if (pkt->tcp_window == 0 && !(fl & (TCP_SYN | TCP_RST)))
         d->zero_window++;
+    tcp_sequence(fs, ff, d, &ff->dir[!dir], pkt);
+    if (fl & TCP_ACK) {
+        if (!d->have_ack || seq_lt(d->max_ack, pkt->tcp_ack)) {
+            d->max_ack = pkt->tcp_ack;
+            d->dup_acks = 0;
+        } else if (pkt->tcp_ack == d->max_ack && pkt->payload_len == 0 &&
+                   !(fl & (TCP_SYN | TCP_FIN | TCP_RST)) && d->dup_acks < UINT16_MAX) {
+            d->dup_acks++;
+        }
+        d->have_ack = 1;
+    }
     if ((fl & TCP_SYN) && !d->seen_syn) {
         d->seen_syn = 1;
         d->syn_optmask = pkt->tcp_optmask;
@@ -117,7 +190,7 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
         d->last_ts = pkt->ts_ns;
 
     if (pkt->proto == 6 && pkt->frag != PKT_FRAG_LATER)
-        tcp_update(ff, d, dir, pkt);
+        tcp_update(fs, ff, d, dir, pkt);
 }
 
 const struct flow_features *features_get(const struct features *fs, uint32_t slot)

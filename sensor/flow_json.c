@@ -202,6 +202,9 @@ static void jb_feat_dir(struct jbuf *b, const char *side, const struct feat_dir 
     jb_u64(b, JB_KEY("idle_gaps"), d->idle_gaps);
     for (int i = 0; i < FEAT_FLAGS; i++)
         jb_u64(b, JB_KEY(flag_names[i]), d->tcp_flags[i]);
+    jb_u64(b, JB_KEY("retransmits"), d->retransmits);
+    jb_u64(b, JB_KEY("out_of_order"), d->out_of_order);
+    jb_u64(b, JB_KEY("keepalives"), d->keepalives);
     jb_u64(b, JB_KEY("zero_window"), d->zero_window);
     jb_u64(b, JB_KEY("init_window"), d->init_window);
     /* The SYN's options; -1 where the option (or the SYN) was not seen. */

@@ -95,6 +95,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
     struct features_config xcfg = {
             .max_flows = (uint32_t)cfg->flow_max,
             .idle_gap_ns = cfg->feat_idle_gap,
+            .reorder_ns = cfg->feat_reorder,
     };
     if (cfg->feat_enabled) {
         s->feat = features_create(&xcfg, log);

@@ -135,6 +135,15 @@ static const struct config_option sensor_options[] = {
          .max = 86400000000000LL,
          .def = "1s",
          .help = "a gap between two packets of one direction longer than this is an idle gap"},
+        /* Wireshark's bound for calling a late segment out-of-order when it has no RTT: 3 ms. */
+        {.key = "features.reorder_window",
+         .type = CONFIG_DURATION,
+         .offset = OFF(feat_reorder),
+         .min = 0,
+         .max = 10000000000LL,
+         .def = "3ms",
+         .help = "a hole filled within this of later data is reordering, not a retransmission "
+                 "(the handshake RTT is used instead when known)"},
         {.key = "output.json",
          .type = CONFIG_STRING,
          .offset = OFF(output_json),

@@ -30,6 +30,7 @@ struct sensor_config {
     int64_t flow_frag_slots;    /* flow.fragment_slots */
     bool feat_enabled;          /* features.enabled */
     uint64_t feat_idle_gap;     /* features.idle_gap: ns */
+    uint64_t feat_reorder;      /* features.reorder_window: ns */
     char output_json[1024];     /* output.json: path, "-" = stdout, "" = none */
     int log_level;              /* log.level: enum log_level */
 };

@@ -34,6 +34,10 @@ check "json: handshake times" has "$work/flows.json" '"syn_synack_us":36663\.000
 "$sensor" -r "$data/tls12-zeek-sample.pcap" --json - -q >"$work/out" 2>"$work/err"
 check "json to stdout before counters" has "$work/out" '^\{"event":"open"'
 
+# tshark -e tcp.analysis.retransmission on tcp-retransmit-fast-zeek.pcap: 3 server segments.
+"$sensor" -r "$data/tcp-retransmit-fast-zeek.pcap" --json - -q >"$work/out" 2>"$work/err"
+check "retransmissions as tshark counts them" has "$work/out" '"server_retransmits":3,"server_out_of_order":0,'
+
 # 2. A capture cut mid-record: the whole records before the cut are counted, exit 1, reason logged.
 head -c 5000 "$data/tls12-zeek-sample.pcap" >"$work/cut.pcap"
 "$sensor" -r "$work/cut.pcap" >"$work/out" 2>"$work/err"

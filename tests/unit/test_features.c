@@ -20,7 +20,7 @@
 
 static struct features *mk(uint64_t idle_gap_ns)
 {
-    struct features_config cfg = {.max_flows = 4, .idle_gap_ns = idle_gap_ns};
+    struct features_config cfg = {.max_flows = 4, .idle_gap_ns = idle_gap_ns, .reorder_ns = 3 * MS};
     struct features *fs = features_create(&cfg, NULL);
     assert_non_null(fs);
     return fs;
@@ -166,6 +166,86 @@ static void test_features_keep_the_first_syn_options(void **state)
     features_destroy(&fs);
 }
 
+static struct pkt data(uint64_t ts_ms, uint32_t seq, uint32_t len)
+{
+    struct pkt p = seg(T0 + ts_ms * MS, TCP_ACK, len, 1000);
+    p.tcp_seq = seq;
+    return p;
+}
+
+static struct pkt ack(uint64_t ts_ms, uint32_t ackno)
+{
+    struct pkt p = seg(T0 + ts_ms * MS, TCP_ACK, 0, 1000);
+    p.tcp_ack = ackno;
+    return p;
+}
+
+/* Client segments of 100 bytes from sequence 1000 (no handshake seen: the 3 ms reorder window
+ * applies). 1000 at 0 ms, 1200 at 1 ms (1100..1199 missing), 1100 at 2 ms: a hole below the
+ * latest data filled 1 ms after it, not acknowledged: out of order. 1200 again at 50 ms: a copy
+ * of the latest segment: retransmission. The server then acknowledges 1300; 1000 again at
+ * 60 ms is below that: retransmission. A 1-byte segment at 1299 at 70 ms: keep-alive.
+ * Sequence numbers wrap: 4294967246 + 100 ends at 54, and 54 onwards is new space. */
+static void test_features_retransmission_reordering_and_keepalive(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt c[] = {data(0, 1000, 100), data(1, 1200, 100), data(2, 1100, 100),
+                      data(50, 1200, 100)};
+    feed(fs, FLOW_DIR_CLIENT, &c[0], true);
+    for (int i = 1; i < 4; i++)
+        feed(fs, FLOW_DIR_CLIENT, &c[i], false);
+    struct pkt a = ack(55, 1300);
+    feed(fs, FLOW_DIR_SERVER, &a, false);
+    struct pkt old = data(60, 1000, 100);
+    struct pkt ka = data(70, 1299, 1);
+    feed(fs, FLOW_DIR_CLIENT, &old, false);
+    feed(fs, FLOW_DIR_CLIENT, &ka, false);
+    const struct feat_dir *d = &features_get(fs, 1)->dir[FLOW_DIR_CLIENT];
+    assert_int_equal(d->out_of_order, 1);
+    assert_int_equal(d->retransmits, 2);
+    assert_int_equal(d->keepalives, 1);
+
+    struct pkt w1 = data(80, 4294967246u, 100);
+    struct pkt w2 = data(81, 54, 100);
+    feed(fs, FLOW_DIR_SERVER, &w1, false);
+    feed(fs, FLOW_DIR_SERVER, &w2, false);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].retransmits, 0);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].next_seq, 154);
+    features_destroy(&fs);
+}
+
+/* A hole filled later than the reorder window is a retransmission; filled within it, but after
+ * two duplicate ACKs asking for exactly it, a fast retransmission (RFC 5681) too. */
+static void test_features_late_fill_and_duplicate_acks_are_retransmissions(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt c0 = data(0, 1000, 100);
+    struct pkt c1 = data(1, 1200, 100);
+    struct pkt late = data(10, 1100, 100); /* 9 ms after 1200: beyond 3 ms */
+    feed(fs, FLOW_DIR_CLIENT, &c0, true);
+    feed(fs, FLOW_DIR_CLIENT, &c1, false);
+    feed(fs, FLOW_DIR_CLIENT, &late, false);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_CLIENT].retransmits, 1);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_CLIENT].out_of_order, 0);
+
+    struct pkt d0 = data(20, 5000, 100);
+    struct pkt d1 = data(20, 5200, 100);
+    feed(fs, FLOW_DIR_SERVER, &d0, false);
+    feed(fs, FLOW_DIR_SERVER, &d1, false);
+    for (int i = 0; i < 3; i++) { /* the ACK of 5100, then two duplicates */
+        struct pkt a = ack(21, 5100);
+        feed(fs, FLOW_DIR_CLIENT, &a, false);
+    }
+    struct pkt fast = data(22, 5100, 100); /* within 3 ms of 5200, but asked for */
+    feed(fs, FLOW_DIR_SERVER, &fast, false);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_CLIENT].dup_acks, 2);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].retransmits, 1);
+    assert_int_equal(features_get(fs, 1)->dir[FLOW_DIR_SERVER].out_of_order, 0);
+    features_destroy(&fs);
+}
+
 /* No SYN seen (picked up mid-stream): no handshake times. */
 static void test_features_no_handshake_without_syn(void **state)
 {
@@ -222,6 +302,8 @@ int main(void)
             cmocka_unit_test(test_features_counts_gaps_longer_than_the_threshold),
             cmocka_unit_test(test_features_handshake_flags_and_windows),
             cmocka_unit_test(test_features_keep_the_first_syn_options),
+            cmocka_unit_test(test_features_retransmission_reordering_and_keepalive),
+            cmocka_unit_test(test_features_late_fill_and_duplicate_acks_are_retransmissions),
             cmocka_unit_test(test_features_no_handshake_without_syn),
             cmocka_unit_test(test_features_first_packet_resets_the_slot),
             cmocka_unit_test(test_features_producer_consumer_ratio),

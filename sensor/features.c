@@ -12,23 +12,60 @@
 #include "common/log.h"
 #include "sensor/decode.h"
 
+/*
+ * The SPLT of a slot lives in its own record of splt_stride bytes: a header, then the lengths
+ * (uint16), the times (uint32) and the direction bits. Sized from splt_len at start, so a short
+ * SPLT costs little memory per flow.
+ */
+struct splt_hdr {
+    uint64_t last_ts; /* time of the latest entry, ns */
+    uint32_t n;       /* entries so far */
+    uint32_t pad;
+};
+
 struct features {
     struct features_config cfg;
     struct flow_features *slots;
+    uint8_t *splt;        /* max_flows records */
+    size_t splt_stride;   /* bytes per record */
+    size_t splt_iat_off;  /* offset of the times in a record */
+    size_t splt_dirs_off; /* offset of the direction bits */
 };
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
 
 struct features *features_create(const struct features_config *cfg, struct log *log)
 {
-    struct features *fs = calloc(1, sizeof(*fs));
-    if (fs != NULL)
-        fs->slots = calloc(cfg->max_flows ? cfg->max_flows : 1, sizeof(*fs->slots));
-    if (fs == NULL || fs->slots == NULL) {
-        log_err(log, "features: out of memory for max_flows=%u", cfg->max_flows);
-        free(fs);
+    if (cfg->splt_len > FEAT_SPLT_MAX) {
+        log_err(log, "features: splt_len=%u over %d", cfg->splt_len, FEAT_SPLT_MAX);
         return NULL;
     }
+    size_t n = cfg->max_flows ? cfg->max_flows : 1;
+    struct features *fs = calloc(1, sizeof(*fs));
+    if (fs == NULL)
+        goto out_oom;
     fs->cfg = *cfg;
+    if (cfg->splt_len > 0) {
+        fs->splt_iat_off = align8(sizeof(struct splt_hdr) + 2u * cfg->splt_len);
+        fs->splt_dirs_off = fs->splt_iat_off + 4u * cfg->splt_len;
+        fs->splt_stride = align8(fs->splt_dirs_off + (cfg->splt_len + 7) / 8);
+        fs->splt = calloc(n, fs->splt_stride);
+    }
+    fs->slots = calloc(n, sizeof(*fs->slots));
+    if (fs->slots == NULL || (cfg->splt_len > 0 && fs->splt == NULL))
+        goto out_free;
     return fs;
+
+out_free:
+    free(fs->slots);
+    free(fs->splt);
+    free(fs);
+out_oom:
+    log_err(log, "features: out of memory for max_flows=%u", cfg->max_flows);
+    return NULL;
 }
 
 void features_destroy(struct features **fp)
@@ -36,6 +73,7 @@ void features_destroy(struct features **fp)
     if (fp == NULL || *fp == NULL)
         return;
     free((*fp)->slots);
+    free((*fp)->splt);
     free(*fp);
     *fp = NULL;
 }
@@ -72,7 +110,7 @@ static bool seq_leq(uint32_t a, uint32_t b)
  * segments): @d is the sending direction, @peer the other one (its max_ack is what the receiver
  * has acknowledged). Definitions in docs/FEATURES.md.
  */
-static void tcp_sequence(const struct features *fs, const struct flow_features *ff,
+static bool tcp_sequence(const struct features *fs, const struct flow_features *ff,
                          struct feat_dir *d, const struct feat_dir *peer, const struct pkt *pkt)
 {
     uint8_t fl = pkt->tcp_flags;
@@ -80,18 +118,18 @@ static void tcp_sequence(const struct features *fs, const struct flow_features *
     uint32_t seq = pkt->tcp_seq;
     uint32_t end = seq + len;
     if (len == 0 || (fl & TCP_RST))
-        return;
+        return false;
     if (!d->have_seq || !seq_lt(seq, d->next_seq)) {
         /* New sequence space (a gap before it, if any, was lost before the sensor or is late). */
         d->have_seq = 1;
         d->next_seq = end;
         d->last_seq = seq;
         d->next_seq_ts = pkt->ts_ns;
-        return;
+        return false;
     }
     if (pkt->payload_len <= 1 && !(fl & (TCP_SYN | TCP_FIN)) && seq == d->next_seq - 1) {
         d->keepalives++;
-        return;
+        return true;
     }
     if (seq_lt(d->next_seq, end)) {
         /* Starts in old space, ends in new: a retransmission that carries new data too. */
@@ -99,7 +137,7 @@ static void tcp_sequence(const struct features *fs, const struct flow_features *
         d->next_seq = end;
         d->last_seq = seq;
         d->next_seq_ts = pkt->ts_ns;
-        return;
+        return true;
     }
     /* Entirely old space. Acknowledged already: the receiver had it, so it was sent before.
      * Overlapping the latest new segment: a copy of it. Otherwise a hole below the latest data:
@@ -111,13 +149,16 @@ static void tcp_sequence(const struct features *fs, const struct flow_features *
     bool asked = peer->have_ack && peer->max_ack == seq && peer->dup_acks >= 2;
     bool hole = seq_leq(end, d->last_seq);
     if (hole && !acked && !asked && pkt->ts_ns >= d->next_seq_ts &&
-        pkt->ts_ns - d->next_seq_ts < rtt)
+        pkt->ts_ns - d->next_seq_ts < rtt) {
         d->out_of_order++;
-    else
-        d->retransmits++;
+        return false; /* late, but its data is seen here for the first time */
+    }
+    d->retransmits++;
+    return true;
 }
 
-static void tcp_update(const struct features *fs, struct flow_features *ff, struct feat_dir *d,
+/* TCP measurements of one segment; returns true when it repeats sequence space sent before. */
+static bool tcp_update(const struct features *fs, struct flow_features *ff, struct feat_dir *d,
                        int dir, const struct pkt *pkt)
 {
     uint8_t fl = pkt->tcp_flags;
@@ -128,7 +169,7 @@ static void tcp_update(const struct features *fs, struct flow_features *ff, stru
     }
     if (pkt->tcp_window == 0 && !(fl & (TCP_SYN | TCP_RST)))
         d->zero_window++;
-    tcp_sequence(fs, ff, d, &ff->dir[!dir], pkt);
+    bool resent = tcp_sequence(fs, ff, d, &ff->dir[!dir], pkt);
     if (fl & TCP_ACK) {
         if (!d->have_ack || seq_lt(d->max_ack, pkt->tcp_ack)) {
             d->max_ack = pkt->tcp_ack;
@@ -154,6 +195,42 @@ static void tcp_update(const struct features *fs, struct flow_features *ff, stru
     else if (dir == FLOW_DIR_CLIENT && (fl & (TCP_SYN | TCP_ACK)) == TCP_ACK &&
              ff->synack_ts != 0 && ff->ack_ts == 0 && pkt->ts_ns >= ff->synack_ts)
         ff->ack_ts = pkt->ts_ns;
+    return resent;
+}
+
+/* Appends a packet to the slot's SPLT while there is room. */
+static void splt_add(struct features *fs, uint32_t slot, int dir, const struct pkt *pkt)
+{
+    uint8_t *rec = fs->splt + (size_t)slot * fs->splt_stride;
+    struct splt_hdr *h = (struct splt_hdr *)rec;
+    if (h->n >= fs->cfg.splt_len)
+        return;
+    uint16_t *lengths = (uint16_t *)(rec + sizeof(*h));
+    uint32_t *iat = (uint32_t *)(rec + fs->splt_iat_off);
+    uint8_t *dirs = rec + fs->splt_dirs_off;
+    /* Lengths over 65535 (IPv6 jumbograms, offloaded segments) are kept as 65535. */
+    lengths[h->n] = pkt->payload_len > UINT16_MAX ? UINT16_MAX : (uint16_t)pkt->payload_len;
+    uint64_t gap = h->n > 0 && pkt->ts_ns > h->last_ts ? pkt->ts_ns - h->last_ts : 0;
+    uint64_t us = gap / 1000;
+    iat[h->n] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    if (dir == FLOW_DIR_SERVER)
+        dirs[h->n / 8] |= (uint8_t)(1u << (h->n % 8));
+    if (h->n == 0 || pkt->ts_ns > h->last_ts)
+        h->last_ts = pkt->ts_ns;
+    h->n++;
+}
+
+void features_splt(const struct features *fs, uint32_t slot, struct feat_splt *out)
+{
+    if (fs->splt == NULL) {
+        memset(out, 0, sizeof(*out));
+        return;
+    }
+    const uint8_t *rec = fs->splt + (size_t)slot * fs->splt_stride;
+    out->n = ((const struct splt_hdr *)rec)->n;
+    out->lengths = (const uint16_t *)(rec + sizeof(struct splt_hdr));
+    out->iat_us = (const uint32_t *)(rec + fs->splt_iat_off);
+    out->dirs = rec + fs->splt_dirs_off;
 }
 
 void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
@@ -189,8 +266,17 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
     if (d->packets == 1 || pkt->ts_ns > d->last_ts)
         d->last_ts = pkt->ts_ns;
 
+    bool resent = false;
     if (pkt->proto == 6 && pkt->frag != PKT_FRAG_LATER)
-        tcp_update(fs, ff, d, dir, pkt);
+        resent = tcp_update(fs, ff, d, dir, pkt);
+    if (fs->splt != NULL) {
+        if (first) {
+            uint8_t *rec = fs->splt + (size_t)slot * fs->splt_stride;
+            memset(rec, 0, fs->splt_stride);
+        }
+        if ((pkt->payload_len > 0 || fs->cfg.splt_empty) && (!resent || fs->cfg.splt_resent))
+            splt_add(fs, slot, dir, pkt);
+    }
 }
 
 const struct flow_features *features_get(const struct features *fs, uint32_t slot)
@@ -232,5 +318,5 @@ uint64_t feat_handshake_rtt_ns(const struct flow_features *ff)
 
 size_t features_memory(const struct features *fs)
 {
-    return sizeof(*fs) + (size_t)fs->cfg.max_flows * sizeof(*fs->slots);
+    return sizeof(*fs) + (size_t)fs->cfg.max_flows * (sizeof(*fs->slots) + fs->splt_stride);
 }

@@ -73,7 +73,27 @@ struct features_config {
     uint64_t idle_gap_ns; /* a gap between two packets of one direction longer than this counts */
     uint64_t reorder_ns;  /* a hole filled within this of the data beyond it is reordering, when
                            * the handshake RTT is unknown (with it, the RTT is the bound) */
+    uint32_t splt_len;    /* packets kept in the SPLT, 0..FEAT_SPLT_MAX (0: none) */
+    bool splt_empty;      /* keep zero-payload packets in the SPLT too */
+    bool splt_resent;     /* keep retransmitted segments in the SPLT too */
 };
+
+#define FEAT_SPLT_MAX 200
+
+/* A flow's SPLT (sequence of packet lengths and times), read-only view; valid until the flow's
+ * next packet. Entry i: lengths[i] payload bytes, iat_us[i] microseconds since the previous
+ * entry (0 for the first), from_server(i) its direction. */
+struct feat_splt {
+    uint32_t n;
+    const uint16_t *lengths;
+    const uint32_t *iat_us;
+    const uint8_t *dirs; /* bit i set: entry i went server -> client */
+};
+
+static inline bool feat_splt_from_server(const struct feat_splt *s, uint32_t i)
+{
+    return (s->dirs[i / 8] >> (i % 8)) & 1;
+}
 
 struct features;
 
@@ -87,6 +107,9 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
 
 /* features_get() - the measurements of the flow in @slot (valid until its next packet). */
 const struct flow_features *features_get(const struct features *fs, uint32_t slot);
+
+/* features_splt() - the SPLT of the flow in @slot (n is 0 when the SPLT is off). */
+void features_splt(const struct features *fs, uint32_t slot, struct feat_splt *out);
 
 /* Derived values, defined in docs/FEATURES.md. Population standard deviations; 0 for fewer
  * than two values. */

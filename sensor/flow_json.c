@@ -107,7 +107,8 @@ static const char *addr_text(const struct flow *f, const uint8_t *addr, char *bu
  * ("629503200.000040"), which a double printed by jansson cannot promise, and an OPEN event is
  * written on the packet path, which allocates nothing.
  */
-#define JSON_LINE_MAX 4096
+/* 2 KiB of flow and features, and 200 SPLT entries of at most 22 characters. */
+#define JSON_LINE_MAX 8192
 
 struct jbuf {
     char buf[JSON_LINE_MAX];
@@ -217,6 +218,17 @@ static void jb_feat_dir(struct jbuf *b, const char *side, const struct feat_dir 
 #undef JB_KEY
 }
 
+/* "splt":[[length,microseconds,direction],...], direction 0 client->server, 1 the reverse. */
+static void jb_splt(struct jbuf *b, const struct feat_splt *sp)
+{
+    jb_key(b, "splt");
+    jb_printf(b, "[");
+    for (uint32_t i = 0; i < sp->n; i++)
+        jb_printf(b, "%s[%u,%u,%d]", i ? "," : "", sp->lengths[i], sp->iat_us[i],
+                  feat_splt_from_server(sp, i) ? 1 : 0);
+    jb_printf(b, "]");
+}
+
 static void jb_features(struct jbuf *b, const struct flow *f, const struct flow_features *ff)
 {
     jb_feat_dir(b, "client", &ff->dir[FLOW_DIR_CLIENT]);
@@ -240,7 +252,8 @@ static void jb_tunnel(struct jbuf *b, const struct pkt_tunnel_info *t)
     jb_printf(b, ",\"id\":%u}", t->id);
 }
 
-static void event_line(struct jbuf *b, const struct flow_event *ev, const struct flow_features *ff)
+static void event_line(struct jbuf *b, const struct flow_event *ev, const struct features *fs,
+                       uint32_t slot)
 {
     const struct flow *f = ev->flow;
     char a[INET6_ADDRSTRLEN];
@@ -266,20 +279,24 @@ static void event_line(struct jbuf *b, const struct flow_event *ev, const struct
     jb_dir(b, "server", &f->dir[FLOW_DIR_SERVER]);
     if (ev->info->tunnel.type != PKT_TUNNEL_NONE)
         jb_tunnel(b, &ev->info->tunnel);
-    if (ff != NULL)
-        jb_features(b, f, ff);
+    if (fs != NULL) {
+        struct feat_splt sp;
+        jb_features(b, f, features_get(fs, slot));
+        features_splt(fs, slot, &sp);
+        jb_splt(b, &sp);
+    }
     jb_printf(b, "}\n");
 }
 
-void flow_json_write(struct flow_json *fj, const struct flow_event *ev,
-                     const struct flow_features *ff)
+void flow_json_write(struct flow_json *fj, const struct flow_event *ev, const struct features *fs,
+                     uint32_t slot)
 {
     struct jbuf b;
     b.len = 0;
     b.overflow = false;
-    event_line(&b, ev, ff);
+    event_line(&b, ev, fs, slot);
     if (b.overflow) {
-        /* Cannot happen with today's fields (a line is under 2 KiB); counted if it does. */
+        /* Cannot happen with today's fields (a line is under 7 KiB); counted if it does. */
         if (fj->errors++ == 0)
             log_err(fj->log, "flow_json: event longer than %d bytes flow_id=%llu", JSON_LINE_MAX,
                     (unsigned long long)ev->info->id);

@@ -41,7 +41,7 @@ static void on_event(void *ctx, const struct flow_event *ev)
     struct sensor *s = ctx;
     s->events++;
     if (s->json != NULL)
-        flow_json_write(s->json, ev, s->feat != NULL ? features_get(s->feat, ev->slot) : NULL);
+        flow_json_write(s->json, ev, s->feat, ev->slot);
 }
 
 static void on_frame(void *ctx, const struct capture_frame *frame)
@@ -96,6 +96,9 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .max_flows = (uint32_t)cfg->flow_max,
             .idle_gap_ns = cfg->feat_idle_gap,
             .reorder_ns = cfg->feat_reorder,
+            .splt_len = (uint32_t)cfg->feat_splt_len,
+            .splt_empty = cfg->feat_splt_empty,
+            .splt_resent = cfg->feat_splt_resent,
     };
     if (cfg->feat_enabled) {
         s->feat = features_create(&xcfg, log);

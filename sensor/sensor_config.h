@@ -31,6 +31,9 @@ struct sensor_config {
     bool feat_enabled;          /* features.enabled */
     uint64_t feat_idle_gap;     /* features.idle_gap: ns */
     uint64_t feat_reorder;      /* features.reorder_window: ns */
+    int64_t feat_splt_len;      /* features.splt_length */
+    bool feat_splt_empty;       /* features.splt_include_empty */
+    bool feat_splt_resent;      /* features.splt_include_retransmits */
     char output_json[1024];     /* output.json: path, "-" = stdout, "" = none */
     int log_level;              /* log.level: enum log_level */
 };

@@ -30,7 +30,10 @@ check "json: end event fields" has "$work/flows.json" '^\{"event":"end","reason"
 # tshark -T fields -e frame.time_relative: SYN 0, SYN-ACK 0.036663, ACK 0.036856.
 # tshark -e tcp.options.mss_val -e tcp.options.wscale.shift: SYN 1460 and 4, SYN-ACK 1360 and 0.
 check "json: SYN options" has "$work/flows.json" '"client_mss":1460,"client_wscale":4,"client_sack_ok":1,"client_tcp_timestamps":1,.*"server_mss":1360,"server_wscale":0,"server_sack_ok":1,"server_tcp_timestamps":1,'
-check "json: handshake times" has "$work/flows.json" '"syn_synack_us":36663\.000,"synack_ack_us":193\.000,"handshake_rtt_us":36856\.000\}$'
+# tshark -Y 'tcp.len>0' -e tcp.len -e frame.time_delta_displayed: 322 at 0, 1348 after 41085 us
+# (server), 1348 after 601, 1231 after 908, 310 after 1139 (client).
+check "json: SPLT" has "$work/flows.json" '"splt":\[\[322,0,0\],\[1348,41085,1\],\[1348,601,1\],\[1231,908,1\],\[310,1139,0\],'
+check "json: handshake times" has "$work/flows.json" '"syn_synack_us":36663\.000,"synack_ack_us":193\.000,"handshake_rtt_us":36856\.000,"splt":'
 "$sensor" -r "$data/tls12-zeek-sample.pcap" --json - -q >"$work/out" 2>"$work/err"
 check "json to stdout before counters" has "$work/out" '^\{"event":"open"'
 

@@ -18,6 +18,18 @@
 #define MS CLOCK_NS_PER_MS
 #define T0 (1700000000ULL * CLOCK_NS_PER_SEC)
 
+static struct features *mk_splt(uint32_t n, bool empty, bool resent)
+{
+    struct features_config cfg = {.max_flows = 4,
+                                  .reorder_ns = 3 * MS,
+                                  .splt_len = n,
+                                  .splt_empty = empty,
+                                  .splt_resent = resent};
+    struct features *fs = features_create(&cfg, NULL);
+    assert_non_null(fs);
+    return fs;
+}
+
 static struct features *mk(uint64_t idle_gap_ns)
 {
     struct features_config cfg = {.max_flows = 4, .idle_gap_ns = idle_gap_ns, .reorder_ns = 3 * MS};
@@ -246,6 +258,88 @@ static void test_features_late_fill_and_duplicate_acks_are_retransmissions(void 
     features_destroy(&fs);
 }
 
+/* The exchange: client 100 bytes at 0 ms (seq 1), server ACK at 2 ms (empty), server 500 at
+ * 5 ms, client 100 again at 9 ms (seq 1: a retransmission), client 40 at 10.5 ms (seq 101).
+ * Default SPLT (no empty, no retransmissions): [100, 0, c], [500, 5000, s], [40, 5500, c];
+ * times are from the previous listed packet: 5 ms, then 10.5 - 5 = 5.5 ms. */
+static void feed_exchange(struct features *fs)
+{
+    struct pkt c1 = data(0, 1, 100);
+    struct pkt s1 = ack(2, 101);
+    struct pkt s2 = data(5, 7000, 500);
+    struct pkt c2 = data(9, 1, 100);
+    struct pkt c3 = data(10, 101, 40);
+    c3.ts_ns += 500 * CLOCK_NS_PER_US;
+    feed(fs, FLOW_DIR_CLIENT, &c1, true);
+    feed(fs, FLOW_DIR_SERVER, &s1, false);
+    feed(fs, FLOW_DIR_SERVER, &s2, false);
+    feed(fs, FLOW_DIR_CLIENT, &c2, false);
+    feed(fs, FLOW_DIR_CLIENT, &c3, false);
+}
+
+static void test_features_splt_lists_nonempty_new_segments_with_times(void **state)
+{
+    (void)state;
+    struct features *fs = mk_splt(50, false, false);
+    feed_exchange(fs);
+    struct feat_splt sp;
+    features_splt(fs, 1, &sp);
+    assert_int_equal(sp.n, 3);
+    const uint16_t len[] = {100, 500, 40};
+    const uint32_t us[] = {0, 5000, 5500};
+    const bool srv[] = {false, true, false};
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(sp.lengths[i], len[i]);
+        assert_int_equal(sp.iat_us[i], us[i]);
+        assert_int_equal(feat_splt_from_server(&sp, i), srv[i]);
+    }
+    features_destroy(&fs);
+}
+
+/* With both options on, all five packets: gaps 0, 2, 3, 4 and 1.5 ms. */
+static void test_features_splt_options_keep_empty_and_retransmitted(void **state)
+{
+    (void)state;
+    struct features *fs = mk_splt(50, true, true);
+    feed_exchange(fs);
+    struct feat_splt sp;
+    features_splt(fs, 1, &sp);
+    assert_int_equal(sp.n, 5);
+    const uint16_t len[] = {100, 0, 500, 100, 40};
+    const uint32_t us[] = {0, 2000, 3000, 4000, 1500};
+    for (uint32_t i = 0; i < 5; i++) {
+        assert_int_equal(sp.lengths[i], len[i]);
+        assert_int_equal(sp.iat_us[i], us[i]);
+    }
+    features_destroy(&fs);
+}
+
+/* The SPLT stops at its length; 0 turns it off; a new flow in the slot starts a new one. */
+static void test_features_splt_is_bounded_and_restarts(void **state)
+{
+    (void)state;
+    struct features *fs = mk_splt(2, false, false);
+    feed_exchange(fs);
+    struct feat_splt sp;
+    features_splt(fs, 1, &sp);
+    assert_int_equal(sp.n, 2);
+    struct pkt p = data(100, 9, 77);
+    feed(fs, FLOW_DIR_SERVER, &p, true);
+    features_splt(fs, 1, &sp);
+    assert_int_equal(sp.n, 1);
+    assert_int_equal(sp.lengths[0], 77);
+    assert_true(feat_splt_from_server(&sp, 0));
+    features_destroy(&fs);
+
+    fs = mk_splt(0, false, false);
+    feed_exchange(fs);
+    features_splt(fs, 1, &sp);
+    assert_int_equal(sp.n, 0);
+    features_destroy(&fs);
+    struct features_config bad = {.max_flows = 1, .splt_len = FEAT_SPLT_MAX + 1};
+    assert_null(features_create(&bad, NULL));
+}
+
 /* No SYN seen (picked up mid-stream): no handshake times. */
 static void test_features_no_handshake_without_syn(void **state)
 {
@@ -304,6 +398,9 @@ int main(void)
             cmocka_unit_test(test_features_keep_the_first_syn_options),
             cmocka_unit_test(test_features_retransmission_reordering_and_keepalive),
             cmocka_unit_test(test_features_late_fill_and_duplicate_acks_are_retransmissions),
+            cmocka_unit_test(test_features_splt_lists_nonempty_new_segments_with_times),
+            cmocka_unit_test(test_features_splt_options_keep_empty_and_retransmitted),
+            cmocka_unit_test(test_features_splt_is_bounded_and_restarts),
             cmocka_unit_test(test_features_no_handshake_without_syn),
             cmocka_unit_test(test_features_first_packet_resets_the_slot),
             cmocka_unit_test(test_features_producer_consumer_ratio),

@@ -157,6 +157,34 @@ static bool tcp_sequence(const struct features *fs, const struct flow_features *
     return true;
 }
 
+/*
+ * The running RTT estimate (RFC 6298's smoothing, Karn's rule): one data segment per direction
+ * at a time is timed from when the sensor sees it to when the sensor sees the peer's ACK
+ * covering it. @d sends, @peer acknowledges.
+ */
+static void rtt_on_data(struct feat_dir *d, const struct pkt *pkt, bool resent)
+{
+    if (resent) {
+        d->rtt_probe_ts = 0; /* Karn: an ACK after a resend cannot say which copy it answers */
+        return;
+    }
+    if (d->rtt_probe_ts == 0 && pkt->payload_len > 0) {
+        d->rtt_probe_ts = pkt->ts_ns;
+        d->rtt_probe_end = pkt->tcp_seq + pkt->payload_len;
+    }
+}
+
+static void rtt_on_ack(struct feat_dir *d, const struct pkt *pkt)
+{
+    if (d->rtt_probe_ts == 0 || !seq_leq(d->rtt_probe_end, pkt->tcp_ack) ||
+        pkt->ts_ns < d->rtt_probe_ts)
+        return;
+    double r = (double)(pkt->ts_ns - d->rtt_probe_ts);
+    d->srtt = d->rtt_samples == 0 ? r : d->srtt + (r - d->srtt) / 8; /* alpha = 1/8 */
+    d->rtt_samples++;
+    d->rtt_probe_ts = 0;
+}
+
 /* TCP measurements of one segment; returns true when it repeats sequence space sent before. */
 static bool tcp_update(const struct features *fs, struct flow_features *ff, struct feat_dir *d,
                        int dir, const struct pkt *pkt)
@@ -170,6 +198,10 @@ static bool tcp_update(const struct features *fs, struct flow_features *ff, stru
     if (pkt->tcp_window == 0 && !(fl & (TCP_SYN | TCP_RST)))
         d->zero_window++;
     bool resent = tcp_sequence(fs, ff, d, &ff->dir[!dir], pkt);
+    if (!(fl & (TCP_SYN | TCP_RST)))
+        rtt_on_data(d, pkt, resent);
+    if (fl & TCP_ACK)
+        rtt_on_ack(&ff->dir[!dir], pkt);
     if (fl & TCP_ACK) {
         if (!d->have_ack || seq_lt(d->max_ack, pkt->tcp_ack)) {
             d->max_ack = pkt->tcp_ack;
@@ -314,6 +346,15 @@ uint64_t feat_synack_ack_ns(const struct flow_features *ff)
 uint64_t feat_handshake_rtt_ns(const struct flow_features *ff)
 {
     return ff->ack_ts != 0 ? ff->ack_ts - ff->syn_ts : 0;
+}
+
+uint64_t feat_rtt_ns(const struct flow_features *ff)
+{
+    const struct feat_dir *c = &ff->dir[FLOW_DIR_CLIENT];
+    const struct feat_dir *s = &ff->dir[FLOW_DIR_SERVER];
+    if (c->rtt_samples == 0 || s->rtt_samples == 0)
+        return 0;
+    return (uint64_t)(c->srtt + s->srtt + 0.5);
 }
 
 size_t features_memory(const struct features *fs)

@@ -37,23 +37,27 @@ struct feat_dir {
     uint32_t packets;   /* packets seen here (the count the means are over) */
     uint32_t idle_gaps; /* gaps longer than the idle-gap threshold */
     uint32_t tcp_flags[FEAT_FLAGS];
-    uint32_t zero_window;  /* TCP segments without SYN or RST advertising a zero window */
-    uint16_t init_window;  /* the window field of the first TCP segment of this direction */
-    uint8_t seen_tcp;      /* 1 once a TCP segment of this direction was seen */
-    uint8_t syn_optmask;   /* PKT_TCPOPT_* of the direction's first SYN / SYN-ACK */
-    uint16_t syn_mss;      /* its MSS option, when present */
-    uint8_t syn_wscale;    /* its window-scale shift, when present */
-    uint8_t seen_syn;      /* 1 once a SYN of this direction was seen */
-    uint32_t retransmits;  /* segments repeating sequence space already sent (docs/FEATURES.md) */
-    uint32_t out_of_order; /* segments filling a hole shortly after the data beyond it */
-    uint32_t keepalives;   /* TCP keep-alives (one byte or none, just below the next sequence) */
-    uint32_t next_seq;     /* highest sequence number sent so far + 1 (snd.max) */
-    uint32_t last_seq;     /* first sequence number of the segment that last advanced next_seq */
-    uint32_t max_ack;      /* highest ACK number this direction sent (what it acknowledged) */
-    uint8_t have_seq;      /* next_seq is set */
-    uint8_t have_ack;      /* max_ack is set */
-    uint16_t dup_acks;     /* pure ACKs repeating max_ack since it last advanced */
-    uint64_t next_seq_ts;  /* when next_seq last advanced, ns */
+    uint32_t zero_window;   /* TCP segments without SYN or RST advertising a zero window */
+    uint16_t init_window;   /* the window field of the first TCP segment of this direction */
+    uint8_t seen_tcp;       /* 1 once a TCP segment of this direction was seen */
+    uint8_t syn_optmask;    /* PKT_TCPOPT_* of the direction's first SYN / SYN-ACK */
+    uint16_t syn_mss;       /* its MSS option, when present */
+    uint8_t syn_wscale;     /* its window-scale shift, when present */
+    uint8_t seen_syn;       /* 1 once a SYN of this direction was seen */
+    uint32_t retransmits;   /* segments repeating sequence space already sent (docs/FEATURES.md) */
+    uint32_t out_of_order;  /* segments filling a hole shortly after the data beyond it */
+    uint32_t keepalives;    /* TCP keep-alives (one byte or none, just below the next sequence) */
+    uint32_t next_seq;      /* highest sequence number sent so far + 1 (snd.max) */
+    uint32_t last_seq;      /* first sequence number of the segment that last advanced next_seq */
+    uint32_t max_ack;       /* highest ACK number this direction sent (what it acknowledged) */
+    uint8_t have_seq;       /* next_seq is set */
+    uint8_t have_ack;       /* max_ack is set */
+    uint16_t dup_acks;      /* pure ACKs repeating max_ack since it last advanced */
+    uint64_t next_seq_ts;   /* when next_seq last advanced, ns */
+    uint64_t rtt_probe_ts;  /* when the data whose ACK is awaited was sent; 0 = none awaited */
+    uint32_t rtt_probe_end; /* sequence number that ACK must reach */
+    uint32_t rtt_samples;   /* data/ACK pairs measured */
+    double srtt;            /* smoothed time from this direction's data to the peer's ACK, ns */
 };
 
 struct flow_features {
@@ -65,8 +69,8 @@ struct flow_features {
 
 /* Memory per flow is part of the design's budget (1 KiB with every feature): kept exact here
  * so a change shows, and reported in docs/FEATURES.md. */
-_Static_assert(sizeof(struct feat_dir) == 152, "struct feat_dir: update docs/FEATURES.md");
-_Static_assert(sizeof(struct flow_features) == 328, "struct flow_features: update docs");
+_Static_assert(sizeof(struct feat_dir) == 176, "struct feat_dir: update docs/FEATURES.md");
+_Static_assert(sizeof(struct flow_features) == 376, "struct flow_features: update docs");
 
 struct features_config {
     uint32_t max_flows;   /* slots, as the flow table's */
@@ -121,6 +125,9 @@ double feat_pcr(const struct flow *f);
 uint64_t feat_syn_synack_ns(const struct flow_features *ff);
 uint64_t feat_synack_ack_ns(const struct flow_features *ff);
 uint64_t feat_handshake_rtt_ns(const struct flow_features *ff);
+/* The running RTT estimate in ns: the smoothed data-to-ACK times of both directions added
+ * (client side + server side of the sensor); 0 until both directions have a sample. */
+uint64_t feat_rtt_ns(const struct flow_features *ff);
 
 /* features_memory() - bytes held (the per-slot array). */
 size_t features_memory(const struct features *fs);

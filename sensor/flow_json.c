@@ -237,6 +237,7 @@ static void jb_features(struct jbuf *b, const struct flow *f, const struct flow_
     jb_real(b, "syn_synack_us", (double)feat_syn_synack_ns(ff) / 1e3, 3);
     jb_real(b, "synack_ack_us", (double)feat_synack_ack_ns(ff) / 1e3, 3);
     jb_real(b, "handshake_rtt_us", (double)feat_handshake_rtt_ns(ff) / 1e3, 3);
+    jb_real(b, "rtt_us", (double)feat_rtt_ns(ff) / 1e3, 3);
 }
 
 static void jb_tunnel(struct jbuf *b, const struct pkt_tunnel_info *t)

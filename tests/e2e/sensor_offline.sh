@@ -33,7 +33,7 @@ check "json: SYN options" has "$work/flows.json" '"client_mss":1460,"client_wsca
 # tshark -Y 'tcp.len>0' -e tcp.len -e frame.time_delta_displayed: 322 at 0, 1348 after 41085 us
 # (server), 1348 after 601, 1231 after 908, 310 after 1139 (client).
 check "json: SPLT" has "$work/flows.json" '"splt":\[\[322,0,0\],\[1348,41085,1\],\[1348,601,1\],\[1231,908,1\],\[310,1139,0\],'
-check "json: handshake times" has "$work/flows.json" '"syn_synack_us":36663\.000,"synack_ack_us":193\.000,"handshake_rtt_us":36856\.000,"splt":'
+check "json: handshake times" has "$work/flows.json" '"syn_synack_us":36663\.000,"synack_ack_us":193\.000,"handshake_rtt_us":36856\.000,"rtt_us":[0-9.]+,"splt":'
 "$sensor" -r "$data/tls12-zeek-sample.pcap" --json - -q >"$work/out" 2>"$work/err"
 check "json to stdout before counters" has "$work/out" '^\{"event":"open"'
 

@@ -340,6 +340,44 @@ static void test_features_splt_is_bounded_and_restarts(void **state)
     assert_null(features_create(&bad, NULL));
 }
 
+/* Running RTT (RFC 6298 smoothing, alpha 1/8; Karn's rule). Client data 1..100 at 0 ms, the
+ * server's ACK of 101 at 10 ms: client-side sample 10 ms. Server data at 12 ms, the client's
+ * ACK at 13 ms: server-side sample 1 ms; rtt = 11 ms. Client data 101..200 at 20 ms, ACK at
+ * 40 ms: sample 20 ms, srtt = 10 + (20 - 10) / 8 = 11.25 ms; rtt = 12.25 ms. Client data
+ * 201..300 at 50 ms, sent again at 60 ms, ACK at 70 ms: no sample (which copy was answered?). */
+static void test_features_running_rtt_from_data_and_acks(void **state)
+{
+    (void)state;
+    struct features *fs = mk(0);
+    struct pkt c1 = data(0, 1, 100);
+    struct pkt a1 = ack(10, 101);
+    struct pkt s1 = data(12, 5000, 50);
+    struct pkt a2 = ack(13, 5050);
+    feed(fs, FLOW_DIR_CLIENT, &c1, true);
+    assert_int_equal(feat_rtt_ns(features_get(fs, 1)), 0); /* nothing measured yet */
+    feed(fs, FLOW_DIR_SERVER, &a1, false);
+    feed(fs, FLOW_DIR_SERVER, &s1, false);
+    feed(fs, FLOW_DIR_CLIENT, &a2, false);
+    assert_int_equal(feat_rtt_ns(features_get(fs, 1)), 11 * MS);
+
+    struct pkt c2 = data(20, 101, 100);
+    struct pkt a3 = ack(40, 201);
+    feed(fs, FLOW_DIR_CLIENT, &c2, false);
+    feed(fs, FLOW_DIR_SERVER, &a3, false);
+    assert_int_equal(feat_rtt_ns(features_get(fs, 1)), 12250000);
+
+    struct pkt c3 = data(50, 201, 100);
+    struct pkt c3again = data(60, 201, 100);
+    struct pkt a4 = ack(70, 301);
+    feed(fs, FLOW_DIR_CLIENT, &c3, false);
+    feed(fs, FLOW_DIR_CLIENT, &c3again, false);
+    feed(fs, FLOW_DIR_SERVER, &a4, false);
+    const struct flow_features *ff = features_get(fs, 1);
+    assert_int_equal(ff->dir[FLOW_DIR_CLIENT].rtt_samples, 2);
+    assert_int_equal(feat_rtt_ns(ff), 12250000);
+    features_destroy(&fs);
+}
+
 /* No SYN seen (picked up mid-stream): no handshake times. */
 static void test_features_no_handshake_without_syn(void **state)
 {
@@ -401,6 +439,7 @@ int main(void)
             cmocka_unit_test(test_features_splt_lists_nonempty_new_segments_with_times),
             cmocka_unit_test(test_features_splt_options_keep_empty_and_retransmitted),
             cmocka_unit_test(test_features_splt_is_bounded_and_restarts),
+            cmocka_unit_test(test_features_running_rtt_from_data_and_acks),
             cmocka_unit_test(test_features_no_handshake_without_syn),
             cmocka_unit_test(test_features_first_packet_resets_the_slot),
             cmocka_unit_test(test_features_producer_consumer_ratio),

@@ -252,6 +252,42 @@ static void splt_add(struct features *fs, uint32_t slot, int dir, const struct p
     h->n++;
 }
 
+static uint32_t markov_bin(uint32_t v, uint32_t width)
+{
+    uint32_t b = v / width;
+    return b < FEAT_MARKOV_BINS ? b : FEAT_MARKOV_BINS - 1;
+}
+
+/* Counts transitions, then divides each row by its total (McGrew and Anderson's summary of the
+ * SPLT; the counts are exact integers, so the probabilities are the same bits every time). */
+static void markov(const struct feat_splt *sp, bool lengths, float out[])
+{
+    uint32_t counts[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS] = {0};
+    for (uint32_t i = 1; i < sp->n; i++) {
+        uint32_t from = lengths ? markov_bin(sp->lengths[i - 1], FEAT_MARKOV_LEN_BIN)
+                                : markov_bin(sp->iat_us[i - 1], FEAT_MARKOV_TIME_BIN_US);
+        uint32_t to = lengths ? markov_bin(sp->lengths[i], FEAT_MARKOV_LEN_BIN)
+                              : markov_bin(sp->iat_us[i], FEAT_MARKOV_TIME_BIN_US);
+        counts[from * FEAT_MARKOV_BINS + to]++;
+    }
+    for (uint32_t r = 0; r < FEAT_MARKOV_BINS; r++) {
+        uint32_t total = 0;
+        for (uint32_t c = 0; c < FEAT_MARKOV_BINS; c++)
+            total += counts[r * FEAT_MARKOV_BINS + c];
+        for (uint32_t c = 0; c < FEAT_MARKOV_BINS; c++)
+            out[r * FEAT_MARKOV_BINS + c] =
+                    total ? (float)counts[r * FEAT_MARKOV_BINS + c] / (float)total : 0.0f;
+    }
+}
+
+void feat_splt_markov(const struct feat_splt *sp,
+                      float length_markov[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS],
+                      float time_markov[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS])
+{
+    markov(sp, true, length_markov);
+    markov(sp, false, time_markov);
+}
+
 void features_splt(const struct features *fs, uint32_t slot, struct feat_splt *out)
 {
     if (fs->splt == NULL) {

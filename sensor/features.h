@@ -112,6 +112,16 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
 /* features_get() - the measurements of the flow in @slot (valid until its next packet). */
 const struct flow_features *features_get(const struct features *fs, uint32_t slot);
 
+/* Markov summaries of an SPLT: FEAT_MARKOV_BINS x FEAT_MARKOV_BINS transition probabilities,
+ * row-major, between consecutive entries' length bins (150 bytes wide) and time bins (50 ms
+ * wide); the last bin takes everything beyond. A row with no transition out is all zeros. */
+#define FEAT_MARKOV_BINS        10
+#define FEAT_MARKOV_LEN_BIN     150
+#define FEAT_MARKOV_TIME_BIN_US 50000
+void feat_splt_markov(const struct feat_splt *sp,
+                      float length_markov[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS],
+                      float time_markov[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS]);
+
 /* features_splt() - the SPLT of the flow in @slot (n is 0 when the SPLT is off). */
 void features_splt(const struct features *fs, uint32_t slot, struct feat_splt *out);
 

@@ -378,6 +378,37 @@ static void test_features_running_rtt_from_data_and_acks(void **state)
     features_destroy(&fs);
 }
 
+/* Lengths 100, 200, 1500, 100 bin to 0, 1, 9, 0 (150-byte bins, 1500 and beyond in bin 9);
+ * transitions 0->1, 1->9, 9->0: rows 0, 1 and 9 each have one transition, probability 1.
+ * Times 0, 60, 20, 600 ms bin to 0, 1, 0, 9 (50 ms bins): 0->1, 1->0, 0->9: row 0 has two
+ * transitions (to 1 and to 9), 0.5 each; row 1 one, to 0. */
+static void test_features_splt_markov_summaries(void **state)
+{
+    (void)state;
+    const uint16_t len[] = {100, 200, 1500, 100};
+    const uint32_t us[] = {0, 60000, 20000, 600000};
+    const uint8_t dirs[] = {0};
+    struct feat_splt sp = {.n = 4, .lengths = len, .iat_us = us, .dirs = dirs};
+    float lm[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS];
+    float tm[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS];
+    feat_splt_markov(&sp, lm, tm);
+    float lsum = 0;
+    float tsum = 0;
+    for (int i = 0; i < FEAT_MARKOV_BINS * FEAT_MARKOV_BINS; i++) {
+        lsum += lm[i];
+        tsum += tm[i];
+    }
+    assert_true(lm[0 * 10 + 1] == 1.0f && lm[1 * 10 + 9] == 1.0f && lm[9 * 10 + 0] == 1.0f);
+    assert_true(lsum == 3.0f);
+    assert_true(tm[0 * 10 + 1] == 0.5f && tm[0 * 10 + 9] == 0.5f && tm[1 * 10 + 0] == 1.0f);
+    assert_true(tsum == 2.0f);
+
+    struct feat_splt one = {.n = 1, .lengths = len, .iat_us = us, .dirs = dirs};
+    feat_splt_markov(&one, lm, tm);
+    for (int i = 0; i < FEAT_MARKOV_BINS * FEAT_MARKOV_BINS; i++)
+        assert_true(lm[i] == 0.0f && tm[i] == 0.0f);
+}
+
 /* No SYN seen (picked up mid-stream): no handshake times. */
 static void test_features_no_handshake_without_syn(void **state)
 {
@@ -440,6 +471,7 @@ int main(void)
             cmocka_unit_test(test_features_splt_options_keep_empty_and_retransmitted),
             cmocka_unit_test(test_features_splt_is_bounded_and_restarts),
             cmocka_unit_test(test_features_running_rtt_from_data_and_acks),
+            cmocka_unit_test(test_features_splt_markov_summaries),
             cmocka_unit_test(test_features_no_handshake_without_syn),
             cmocka_unit_test(test_features_first_packet_resets_the_slot),
             cmocka_unit_test(test_features_producer_consumer_ratio),

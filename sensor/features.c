@@ -347,6 +347,18 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
     }
 }
 
+void features_prefetch(void *ctx, uint32_t slot)
+{
+    const struct features *fs = ctx;
+    const char *p = (const char *)&fs->slots[slot];
+    /* Every line of the slot's measurements (which direction is not known yet), and the head
+     * of its SPLT record. */
+    for (size_t off = 0; off < sizeof(struct flow_features); off += 64)
+        __builtin_prefetch(p + off, 1);
+    if (fs->splt != NULL)
+        __builtin_prefetch(fs->splt + (size_t)slot * fs->splt_stride, 1);
+}
+
 const struct flow_features *features_get(const struct features *fs, uint32_t slot)
 {
     return &fs->slots[slot];

@@ -109,6 +109,9 @@ void features_destroy(struct features **fp);
 void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
                      bool first);
 
+/* features_prefetch() - start fetching @slot's state (a flow_table_config.prefetch_slot). */
+void features_prefetch(void *ctx, uint32_t slot);
+
 /* features_get() - the measurements of the flow in @slot (valid until its next packet). */
 const struct flow_features *features_get(const struct features *fs, uint32_t slot);
 

@@ -439,6 +439,8 @@ void flow_table_ref_prefetch(const struct flow_table *ft, const struct flow_ref 
     if (idx != NIL) {
         __builtin_prefetch(&ft->flows[idx]);
         __builtin_prefetch(&ft->flows[idx].dir, 1);
+        if (ft->cfg.prefetch_slot != NULL)
+            ft->cfg.prefetch_slot(ft->cfg.packet_ctx, idx);
     }
 }
 

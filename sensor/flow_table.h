@@ -34,6 +34,9 @@ struct flow_table_config {
     uint64_t hash_seed;        /* per-run seed so an attacker cannot aim at one hash chain */
     flow_packet_fn *on_packet; /* optional per-packet hook (features); NULL for none */
     void *packet_ctx;
+    /* Optional: told the likely slot of a packet's flow a few packets ahead (from the flow
+     * pipe), so per-slot state kept elsewhere can be fetched early too. A hint only. */
+    void (*prefetch_slot)(void *ctx, uint32_t slot);
 };
 
 struct flow_table_stats {

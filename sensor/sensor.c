@@ -116,6 +116,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .hash_seed = hash_seed(),
             .on_packet = s->feat != NULL ? features_packet : NULL,
             .packet_ctx = s->feat,
+            .prefetch_slot = s->feat != NULL ? features_prefetch : NULL,
     };
     s->ft = flow_table_create(&fcfg, on_event, s, log);
     if (s->ft == NULL)

@@ -326,6 +326,11 @@ int flow_json_flush(struct flow_json *fj)
     return rc;
 }
 
+bool flow_json_on_stdout(const struct flow_json *fj)
+{
+    return !fj->owned;
+}
+
 uint64_t flow_json_errors(const struct flow_json *fj)
 {
     return fj->errors;

@@ -5,6 +5,7 @@
 #ifndef UMBRA_SENSOR_FLOW_JSON_H
 #define UMBRA_SENSOR_FLOW_JSON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -33,6 +34,9 @@ void flow_json_write(struct flow_json *fj, const struct flow_event *ev, const st
  * good flush counts as lost then. Returns 0 or -errno (logged once).
  */
 int flow_json_flush(struct flow_json *fj);
+
+/* flow_json_on_stdout() - whether the events go to standard output ("-"). */
+bool flow_json_on_stdout(const struct flow_json *fj);
 
 /* flow_json_errors() - events known not to have reached the file. */
 uint64_t flow_json_errors(const struct flow_json *fj);

@@ -33,13 +33,11 @@ struct sensor {
     struct flow_json *json;
     struct flow_pipe pipe;
     uint64_t decode[DECODE_STATUS_COUNT];
-    uint64_t events;
 };
 
 static void on_event(void *ctx, const struct flow_event *ev)
 {
     struct sensor *s = ctx;
-    s->events++;
     if (s->json != NULL)
         flow_json_write(s->json, ev, s->feat, ev->slot);
 }
@@ -70,7 +68,7 @@ static void poll_counters(struct sensor *s)
     if (s->sig.counters == NULL || !*s->sig.counters)
         return;
     *s->sig.counters = 0;
-    bool json_on_stdout = s->cfg->output_json[0] == '-' && s->cfg->output_json[1] == '\0';
+    bool json_on_stdout = s->json != NULL && flow_json_on_stdout(s->json);
     sensor_print_counters(s, json_on_stdout ? stderr : stdout);
 }
 

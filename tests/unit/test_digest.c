@@ -52,8 +52,8 @@ static void test_digest_sha256_fips_vector(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_digest_md5_rfc1321_vectors),
-        cmocka_unit_test(test_digest_sha256_fips_vector),
+            cmocka_unit_test(test_digest_md5_rfc1321_vectors),
+            cmocka_unit_test(test_digest_sha256_fips_vector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

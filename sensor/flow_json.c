@@ -240,6 +240,78 @@ static void jb_features(struct jbuf *b, const struct flow *f, const struct flow_
     jb_real(b, "rtt_us", (double)feat_rtt_ns(ff) / 1e3, 3);
 }
 
+static void jb_bytedist(struct jbuf *b, const char *side, const struct payload_bytedist *bd)
+{
+    char key[48];
+#define JB_KEY(name) (snprintf(key, sizeof(key), "%s_%s", side, name), key)
+    jb_u64(b, JB_KEY("bytedist_bytes"), bd->bytes);
+    if (bd->bytes > 0) {
+        jb_real(b, JB_KEY("entropy"), bd->entropy, 6);
+        jb_real(b, JB_KEY("byte_mean"), bd->mean, 6);
+        jb_real(b, JB_KEY("byte_stddev"), bd->stddev, 6);
+    }
+#undef JB_KEY
+}
+
+static void jb_dns(struct jbuf *b, const struct payload_dns *d)
+{
+    char a[INET6_ADDRSTRLEN];
+    if (!d->have_query && !d->have_response)
+        return;
+    jb_str(b, "dns_query", d->qname);
+    jb_u64(b, "dns_qtype", d->qtype);
+    if (!d->have_response)
+        return;
+    jb_u64(b, "dns_rcode", d->rcode);
+    jb_u64(b, "dns_answers_total", d->answers_total);
+    jb_key(b, "dns_answers");
+    jb_printf(b, "[");
+    for (uint8_t i = 0; i < d->n_answers; i++) {
+        const struct payload_dns_answer *x = &d->answers[i];
+        jb_printf(b, "%s{\"type\":%u,\"ttl\":%u", i ? "," : "", x->type, x->ttl);
+        if (x->addr_len != 0) {
+            int af = x->addr_len == 16 ? AF_INET6 : AF_INET;
+            if (inet_ntop(af, x->addr, a, sizeof(a)) == NULL)
+                snprintf(a, sizeof(a), "?");
+            jb_str(b, "addr", a);
+        } else {
+            jb_str(b, "cname", x->cname);
+        }
+        jb_printf(b, "}");
+    }
+    jb_printf(b, "]");
+}
+
+static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct payload *pl)
+{
+    struct payload_bytedist bd;
+    payload_bytedist(pl, ev->slot, FLOW_DIR_CLIENT, &bd);
+    jb_bytedist(b, "client", &bd);
+    payload_bytedist(pl, ev->slot, FLOW_DIR_SERVER, &bd);
+    jb_bytedist(b, "server", &bd);
+    const struct payload_meta *m = payload_meta(pl, ev->slot);
+    if (m != NULL) {
+        switch (m->kind) {
+        case PAYLOAD_DNS:
+            jb_dns(b, &m->u.dns);
+            break;
+        case PAYLOAD_HTTP:
+            if (m->u.http.method[0] != '\0') {
+                jb_str(b, "http_method", m->u.http.method);
+                jb_str(b, "http_host", m->u.http.host);
+                jb_str(b, "http_user_agent", m->u.http.user_agent);
+            }
+            break;
+        case PAYLOAD_UNKNOWN:
+        case PAYLOAD_NONE:
+            break;
+        }
+    }
+    const char *name = payload_server_name(pl, ev->slot, ev->flow);
+    if (name != NULL && name[0] != '\0')
+        jb_str(b, "server_name", name);
+}
+
 static void jb_tunnel(struct jbuf *b, const struct pkt_tunnel_info *t)
 {
     char a[INET6_ADDRSTRLEN];
@@ -254,8 +326,9 @@ static void jb_tunnel(struct jbuf *b, const struct pkt_tunnel_info *t)
 }
 
 static void event_line(struct jbuf *b, const struct flow_event *ev, const struct features *fs,
-                       uint32_t slot)
+                       struct payload *pl)
 {
+    uint32_t slot = ev->slot;
     const struct flow *f = ev->flow;
     char a[INET6_ADDRSTRLEN];
     char num[8];
@@ -286,16 +359,18 @@ static void event_line(struct jbuf *b, const struct flow_event *ev, const struct
         features_splt(fs, slot, &sp);
         jb_splt(b, &sp);
     }
+    if (pl != NULL)
+        jb_payload(b, ev, pl);
     jb_printf(b, "}\n");
 }
 
 void flow_json_write(struct flow_json *fj, const struct flow_event *ev, const struct features *fs,
-                     uint32_t slot)
+                     struct payload *pl)
 {
     struct jbuf b;
     b.len = 0;
     b.overflow = false;
-    event_line(&b, ev, fs, slot);
+    event_line(&b, ev, fs, pl);
     if (b.overflow) {
         /* Cannot happen with today's fields (a line is under 7 KiB); counted if it does. */
         if (fj->errors++ == 0)

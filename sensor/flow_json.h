@@ -11,6 +11,7 @@
 
 #include "sensor/features.h"
 #include "sensor/flow.h"
+#include "sensor/payload.h"
 
 struct log;
 struct flow_json;
@@ -23,10 +24,10 @@ struct flow_json *flow_json_create(const char *path, struct log *log);
 /* flow_json_destroy() - flush and close (stdout is flushed, not closed); NULL-safe. */
 void flow_json_destroy(struct flow_json **fjp);
 
-/* flow_json_write() - one event as a JSON line, with the flow's features from @fs (NULL: the
- * features are off) for slot @slot. */
+/* flow_json_write() - one event as a JSON line, with the flow's features from @fs and @pl
+ * (NULL: the features are off), for the event's slot. */
 void flow_json_write(struct flow_json *fj, const struct flow_event *ev, const struct features *fs,
-                     uint32_t slot);
+                     struct payload *pl);
 
 /*
  * flow_json_flush() - push buffered events to the file. Events are buffered by stdio; an error

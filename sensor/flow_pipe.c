@@ -16,6 +16,12 @@ void flow_pipe_init(struct flow_pipe *pipe, struct flow_table *ft)
     pipe->ft = ft;
 }
 
+void flow_pipe_keep_payload(struct flow_pipe *pipe, uint8_t *store, uint32_t cap)
+{
+    pipe->payload_store = store;
+    pipe->payload_cap = store != NULL ? cap : 0;
+}
+
 static void account_oldest(struct flow_pipe *pipe)
 {
     struct flow_pipe_entry *e = &pipe->ring[pipe->tail & MASK];
@@ -33,9 +39,20 @@ struct pkt *flow_pipe_slot(struct flow_pipe *pipe)
 void flow_pipe_commit(struct flow_pipe *pipe)
 {
     struct flow_pipe_entry *e = &pipe->ring[pipe->head & MASK];
-    /* The frame's bytes are gone once the capture callback returns. */
-    e->pkt.payload = NULL;
-    e->pkt.payload_caplen = 0;
+    /* The frame's bytes are gone once the capture callback returns: copy what payload
+     * features read, drop the rest. */
+    if (pipe->payload_cap != 0 && e->pkt.payload != NULL) {
+        uint8_t *dst = pipe->payload_store + (size_t)(pipe->head & MASK) * pipe->payload_cap;
+        uint32_t n = e->pkt.payload_caplen;
+        if (n > pipe->payload_cap)
+            n = pipe->payload_cap;
+        memcpy(dst, e->pkt.payload, n);
+        e->pkt.payload = dst;
+        e->pkt.payload_caplen = n;
+    } else {
+        e->pkt.payload = NULL;
+        e->pkt.payload_caplen = 0;
+    }
     e->pkt.tcp_opts = NULL;
     e->pkt.tcp_opts_len = 0;
     flow_table_ref(pipe->ft, &e->pkt, &e->ref);

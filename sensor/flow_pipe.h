@@ -8,7 +8,9 @@
  * came, so the flows and events are exactly those of calling flow_table_packet() on each
  * packet; only later (by at most FLOW_PIPE_DEPTH packets, or until the next drain).
  *
- * Packets are copied in without their payload: the flow table does not read payload bytes.
+ * The frame's bytes are gone once the capture callback returns, so a packet keeps only what
+ * was decoded from them, and, when payload features are on, a copy of its first payload bytes
+ * (up to payload_cap) in a store beside the ring.
  */
 #ifndef UMBRA_SENSOR_FLOW_PIPE_H
 #define UMBRA_SENSOR_FLOW_PIPE_H
@@ -29,12 +31,18 @@ struct flow_pipe_entry {
 struct flow_pipe {
     struct flow_table *ft; /* borrowed */
     struct flow_pipe_entry ring[FLOW_PIPE_DEPTH];
-    uint32_t head; /* packets pushed */
-    uint32_t tail; /* packets accounted */
+    uint32_t head;          /* packets pushed */
+    uint32_t tail;          /* packets accounted */
+    uint8_t *payload_store; /* FLOW_PIPE_DEPTH * payload_cap bytes, or NULL */
+    uint32_t payload_cap;   /* payload bytes kept per packet; 0 = none */
 };
 
-/* flow_pipe_init() - an empty pipe in front of @ft. */
+/* flow_pipe_init() - an empty pipe in front of @ft that keeps no payload. */
 void flow_pipe_init(struct flow_pipe *pipe, struct flow_table *ft);
+
+/* flow_pipe_keep_payload() - keep up to @cap payload bytes of each packet in @store
+ * (FLOW_PIPE_DEPTH * @cap bytes, owned by the caller and kept until the pipe is drained). */
+void flow_pipe_keep_payload(struct flow_pipe *pipe, uint8_t *store, uint32_t cap);
 
 /*
  * flow_pipe_slot() - where the next packet is to be decoded, so that it need not be copied in.

@@ -17,6 +17,7 @@
 #include "sensor/flow_json.h"
 #include "sensor/flow_pipe.h"
 #include "sensor/flow_table.h"
+#include "sensor/payload.h"
 #include "sensor/sensor_config.h"
 
 /* Frames per slice: enough to amortise the loop, few enough to see signals promptly. */
@@ -30,6 +31,8 @@ struct sensor {
     struct capture *cap;
     struct flow_table *ft;
     struct features *feat;
+    struct payload *pl;    /* NULL with features off */
+    uint8_t *pipe_payload; /* the pipe's payload copies */
     struct flow_json *json;
     struct flow_pipe pipe;
     uint64_t decode[DECODE_STATUS_COUNT];
@@ -39,7 +42,24 @@ static void on_event(void *ctx, const struct flow_event *ev)
 {
     struct sensor *s = ctx;
     if (s->json != NULL)
-        flow_json_write(s->json, ev, s->feat, ev->slot);
+        flow_json_write(s->json, ev, s->feat, s->pl);
+    if (ev->type == FLOW_EVENT_END && s->pl != NULL)
+        payload_flow_end(s->pl, ev->slot);
+}
+
+/* The flow table's packet hook: the measurements that need every packet, then those that read
+ * payload. */
+static void on_packet(void *ctx, uint32_t slot, int dir, const struct flow *f,
+                      const struct pkt *pkt, bool first)
+{
+    struct sensor *s = ctx;
+    features_packet(s->feat, slot, dir, f, pkt, first);
+    payload_packet(s->pl, slot, dir, f, pkt, first);
+}
+
+static void on_prefetch(void *ctx, uint32_t slot)
+{
+    features_prefetch(((struct sensor *)ctx)->feat, slot);
 }
 
 static void on_frame(void *ctx, const struct capture_frame *frame)
@@ -98,10 +118,25 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .splt_empty = cfg->feat_splt_empty,
             .splt_resent = cfg->feat_splt_resent,
     };
+    uint32_t max_flows = (uint32_t)cfg->flow_max;
+    struct payload_config pcfg = {
+            .max_flows = max_flows,
+            .prefix = (uint32_t)cfg->feat_bd_prefix,
+            .hist_buffers =
+                    cfg->feat_bd_buffers ? (uint32_t)cfg->feat_bd_buffers : (max_flows + 1) / 2,
+            .handshakes = cfg->feat_handshakes,
+            .stream_buffers = (uint32_t)cfg->feat_streams,
+            .meta_records = cfg->feat_meta ? (uint32_t)cfg->feat_meta : (max_flows + 3) / 4,
+            .dns_names = (uint32_t)cfg->feat_dns_names,
+            .seed = hash_seed(),
+    };
     if (cfg->feat_enabled) {
         s->feat = features_create(&xcfg, log);
         if (s->feat == NULL)
             goto out_free;
+        s->pl = payload_create(&pcfg, log);
+        if (s->pl == NULL)
+            goto out_features;
     }
     struct flow_table_config fcfg = {
             .max_flows = (uint32_t)cfg->flow_max,
@@ -112,14 +147,26 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .active_ns = cfg->flow_active,
             .frag_slots = (uint32_t)cfg->flow_frag_slots,
             .hash_seed = hash_seed(),
-            .on_packet = s->feat != NULL ? features_packet : NULL,
-            .packet_ctx = s->feat,
-            .prefetch_slot = s->feat != NULL ? features_prefetch : NULL,
+            .on_packet = s->feat != NULL ? on_packet : NULL,
+            .packet_ctx = s,
+            .prefetch_slot = s->feat != NULL ? on_prefetch : NULL,
     };
     s->ft = flow_table_create(&fcfg, on_event, s, log);
     if (s->ft == NULL)
         goto out_features;
     flow_pipe_init(&s->pipe, s->ft);
+    /* Payload features read at most the prefix and a handshake's stream per packet. */
+    uint32_t keep = pcfg.prefix;
+    if (cfg->feat_handshakes && keep < PAYLOAD_STREAM_CAP)
+        keep = PAYLOAD_STREAM_CAP;
+    if (s->pl != NULL && keep > 0) {
+        s->pipe_payload = malloc((size_t)FLOW_PIPE_DEPTH * keep);
+        if (s->pipe_payload == NULL) {
+            log_err(log, "sensor: out of memory for the pipe's payload copies");
+            goto out_table;
+        }
+        flow_pipe_keep_payload(&s->pipe, s->pipe_payload, keep);
+    }
     if (cfg->output_json[0] != '\0') {
         s->json = flow_json_create(cfg->output_json, log);
         if (s->json == NULL)
@@ -147,7 +194,9 @@ out_json:
     flow_json_destroy(&s->json);
 out_table:
     flow_table_destroy(&s->ft);
+    free(s->pipe_payload);
 out_features:
+    payload_destroy(&s->pl);
     features_destroy(&s->feat);
 out_free:
     free(s);
@@ -162,6 +211,8 @@ void sensor_destroy(struct sensor **sp)
     capture_destroy(&s->cap);
     flow_json_destroy(&s->json);
     flow_table_destroy(&s->ft);
+    free(s->pipe_payload);
+    payload_destroy(&s->pl);
     features_destroy(&s->feat);
     free(s);
     *sp = NULL;
@@ -199,6 +250,11 @@ uint64_t sensor_output_errors(const struct sensor *s)
 static void counter(FILE *f, const char *name, uint64_t v)
 {
     fprintf(f, "  %-28s %llu\n", name, (unsigned long long)v);
+}
+
+static void payload_counter(void *ctx, const char *name, uint64_t v)
+{
+    counter(ctx, name, v);
 }
 
 void sensor_print_counters(struct sensor *s, FILE *f)
@@ -241,6 +297,10 @@ void sensor_print_counters(struct sensor *s, FILE *f)
     counter(f, "flow_table_bytes", flow_table_memory(s->ft));
     if (s->feat != NULL)
         counter(f, "features_bytes", features_memory(s->feat));
+    if (s->pl != NULL) {
+        counter(f, "payload_bytes", payload_memory(s->pl));
+        payload_counters(s->pl, payload_counter, f);
+    }
     if (s->json != NULL)
         counter(f, "json_write_errors", flow_json_errors(s->json));
     fflush(f);

@@ -34,6 +34,12 @@ struct sensor_config {
     int64_t feat_splt_len;      /* features.splt_length */
     bool feat_splt_empty;       /* features.splt_include_empty */
     bool feat_splt_resent;      /* features.splt_include_retransmits */
+    int64_t feat_bd_prefix;     /* features.byte_dist_prefix: bytes */
+    int64_t feat_bd_buffers;    /* features.byte_dist_buffers: 0 = from flow.max_flows */
+    bool feat_handshakes;       /* features.handshakes */
+    int64_t feat_streams;       /* features.stream_buffers */
+    int64_t feat_meta;          /* features.metadata_records: 0 = from flow.max_flows */
+    int64_t feat_dns_names;     /* features.dns_names */
     char output_json[1024];     /* output.json: path, "-" = stdout, "" = none */
     int log_level;              /* log.level: enum log_level */
 };

@@ -1,0 +1,540 @@
+/*
+ * Payload features: the per-slot records, the pools they borrow from, and the dispatch of a
+ * flow's first payload bytes to the clear-text parsers. Formulas and edge cases:
+ * docs/FEATURES.md.
+ */
+#include "sensor/payload.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/pool.h"
+#include "sensor/decode.h"
+#include "sensor/dns_names.h"
+#include "sensor/hs_http.h"
+
+/* X(name, counter name): why a feature was not measured, and what was read. */
+#define PAYLOAD_COUNTER_LIST(X)                                                                    \
+    X(PC_HIST_NONE, "bytedist_no_buffer")                                                          \
+    X(PC_STREAM_NONE, "stream_no_buffer")                                                          \
+    X(PC_STREAM_GAP, "stream_gap")                                                                 \
+    X(PC_STREAM_FULL, "stream_full")                                                               \
+    X(PC_STREAM_CUT, "stream_cut")                                                                 \
+    X(PC_META_NONE, "meta_no_record")                                                              \
+    X(PC_DNS_MESSAGES, "dns_messages")                                                             \
+    X(PC_HTTP_REQUESTS, "http_requests")                                                           \
+    X(PC_HTTP_NOT_HTTP, "http_not_http")                                                           \
+    X(PC_HTTP_INCOMPLETE, "http_incomplete")
+
+enum payload_counter {
+#define PC_ENUM(name, text) name,
+    PAYLOAD_COUNTER_LIST(PC_ENUM)
+#undef PC_ENUM
+            PC_COUNT
+};
+
+static const char *const counter_names[PC_COUNT] = {
+#define PC_NAME(name, text) text,
+        PAYLOAD_COUNTER_LIST(PC_NAME)
+#undef PC_NAME
+};
+
+/* A direction's handshake stream. */
+enum stream_state {
+    STREAM_IDLE = 0, /* nothing read yet */
+    STREAM_OPEN,     /* a buffer is held and the handshake is arriving */
+    STREAM_DONE,     /* read, or given up: nothing more to do */
+};
+
+#define BD_COMPLETE   1 /* the prefix is full: the summary below is final */
+#define BD_UNMEASURED 2 /* payload came while no histogram was free */
+#define DIR_HAVE_ISN  1 /* next_seq was set from the SYN */
+
+struct payload_dir {
+    uint32_t bd_bytes; /* bytes counted into the histogram */
+    uint32_t hist;     /* pool id of the histogram while the prefix fills; 0 = none */
+    double entropy;    /* set when BD_COMPLETE */
+    double mean;
+    double stddev;
+    uint32_t stream;   /* pool id of the stream buffer while STREAM_OPEN */
+    uint32_t next_seq; /* TCP: the next in-order sequence number of the stream */
+    uint16_t stream_len;
+    uint8_t state;    /* enum stream_state */
+    uint8_t bd_flags; /* BD_* */
+    uint8_t flags;    /* DIR_* */
+};
+
+struct payload_flow {
+    struct payload_dir d[2];
+    uint32_t meta; /* pool id of the metadata record; 0 = none */
+    uint8_t kind;  /* enum payload_kind */
+};
+/* Part of the 1 KiB per flow budget: docs/BENCHMARKS.md reports it. */
+_Static_assert(sizeof(struct payload_flow) <= 112, "struct payload_flow: update docs");
+
+struct hist {
+    uint16_t count[256]; /* a prefix is at most 65535 bytes */
+};
+
+struct payload {
+    struct payload_config cfg;
+    struct log *log;
+    struct payload_flow *flows;
+    struct pool *hists;
+    struct pool *streams; /* PAYLOAD_STREAM_CAP bytes each */
+    struct pool *metas;   /* struct payload_meta each */
+    struct dns_names *names;
+    uint64_t counters[PC_COUNT];
+    uint64_t dns_status[HS_DNS_STATUS_COUNT];
+};
+
+struct payload *payload_create(const struct payload_config *cfg, struct log *log)
+{
+    if (cfg->prefix > PAYLOAD_PREFIX_MAX) {
+        log_err(log, "payload: byte-distribution prefix %u over %d", cfg->prefix,
+                PAYLOAD_PREFIX_MAX);
+        return NULL;
+    }
+    struct payload *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        log_err(log, "payload: out of memory");
+        return NULL;
+    }
+    p->cfg = *cfg;
+    p->log = log;
+    size_t n = cfg->max_flows ? cfg->max_flows : 1;
+    p->flows = calloc(n, sizeof(*p->flows));
+    if (p->flows == NULL) {
+        log_err(log, "payload: out of memory for %zu flows", n);
+        goto fail;
+    }
+    p->hists = pool_create("histograms", cfg->prefix ? cfg->hist_buffers : 0, sizeof(struct hist),
+                           log);
+    p->streams = pool_create("streams", cfg->handshakes ? cfg->stream_buffers : 0,
+                             PAYLOAD_STREAM_CAP, log);
+    p->metas = pool_create("metadata", cfg->handshakes ? cfg->meta_records : 0,
+                           sizeof(struct payload_meta), log);
+    if (p->hists == NULL || p->streams == NULL || p->metas == NULL)
+        goto fail;
+    if (cfg->handshakes && cfg->dns_names > 0) {
+        p->names = dns_names_create(cfg->dns_names, cfg->seed, log);
+        if (p->names == NULL)
+            goto fail;
+    }
+    return p;
+fail:
+    payload_destroy(&p);
+    return NULL;
+}
+
+void payload_destroy(struct payload **pp)
+{
+    struct payload *p = *pp;
+    if (p == NULL)
+        return;
+    dns_names_destroy(&p->names);
+    pool_destroy(&p->metas);
+    pool_destroy(&p->streams);
+    pool_destroy(&p->hists);
+    free(p->flows);
+    free(p);
+    *pp = NULL;
+}
+
+/* ---- byte distribution ---- */
+
+/*
+ * The summary of a histogram of @n bytes. Mean and variance from exact integer sums (no rounding
+ * until the last step); entropy -sum p log2 p over the byte values in order.
+ */
+static void hist_summary(const struct hist *h, uint32_t n, double *entropy, double *mean,
+                         double *stddev)
+{
+    *entropy = *mean = *stddev = 0;
+    if (n == 0)
+        return;
+    uint64_t s1 = 0, s2 = 0;
+    double e = 0;
+    for (unsigned v = 0; v < 256; v++) {
+        uint64_t c = h->count[v];
+        if (c == 0)
+            continue;
+        s1 += c * v;
+        s2 += c * v * v;
+        double q = (double)c / n;
+        e -= q * log2(q);
+    }
+    /* n^2 var = n s2 - s1^2, exact in 64 bits: n <= 65535, s2 <= 65535 * 255^2. */
+    uint64_t num = (uint64_t)n * s2 - s1 * s1;
+    *entropy = e > 0 ? e : 0; /* -0 and rounding below 0 print as 0 */
+    *mean = (double)s1 / n;
+    *stddev = sqrt((double)num) / n;
+}
+
+static void hist_count(struct hist *h, const uint8_t *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        h->count[b[i]]++;
+}
+
+static void bytedist_packet(struct payload *p, struct payload_dir *d, const struct pkt *pkt)
+{
+    if (d->bd_flags & (BD_COMPLETE | BD_UNMEASURED) || pkt->payload_caplen == 0)
+        return;
+    if (d->hist == 0) {
+        d->hist = pool_take(p->hists);
+        if (d->hist == 0) {
+            d->bd_flags |= BD_UNMEASURED;
+            p->counters[PC_HIST_NONE]++;
+            return;
+        }
+        memset(pool_at(p->hists, d->hist), 0, sizeof(struct hist));
+    }
+    struct hist *h = pool_at(p->hists, d->hist);
+    uint32_t room = p->cfg.prefix - d->bd_bytes;
+    uint32_t n = pkt->payload_caplen < room ? pkt->payload_caplen : room;
+    hist_count(h, pkt->payload, n);
+    d->bd_bytes += n;
+    if (d->bd_bytes == p->cfg.prefix) {
+        hist_summary(h, d->bd_bytes, &d->entropy, &d->mean, &d->stddev);
+        d->bd_flags |= BD_COMPLETE;
+        pool_give(p->hists, d->hist);
+        d->hist = 0;
+    }
+}
+
+void payload_bytedist(const struct payload *p, uint32_t slot, int dir, struct payload_bytedist *out)
+{
+    const struct payload_dir *d = &p->flows[slot].d[dir];
+    memset(out, 0, sizeof(*out));
+    out->bytes = d->bd_bytes;
+    out->complete = (d->bd_flags & BD_COMPLETE) != 0;
+    out->unmeasured = (d->bd_flags & BD_UNMEASURED) != 0;
+    if (out->complete) {
+        out->entropy = d->entropy;
+        out->mean = d->mean;
+        out->stddev = d->stddev;
+    } else if (d->hist != 0) {
+        hist_summary(pool_at(p->hists, d->hist), d->bd_bytes, &out->entropy, &out->mean,
+                     &out->stddev);
+    }
+}
+
+/* ---- metadata records ---- */
+
+static struct payload_meta *meta_of(const struct payload *p, const struct payload_flow *pf)
+{
+    return pf->meta != 0 ? pool_at(p->metas, pf->meta) : NULL;
+}
+
+/* Take the flow's metadata record for @kind; on failure the flow reads nothing more. */
+static struct payload_meta *meta_take(struct payload *p, struct payload_flow *pf,
+                                      enum payload_kind kind)
+{
+    pf->meta = pool_take(p->metas);
+    if (pf->meta == 0) {
+        p->counters[PC_META_NONE]++;
+        pf->kind = PAYLOAD_NONE;
+        return NULL;
+    }
+    struct payload_meta *m = pool_at(p->metas, pf->meta);
+    memset(m, 0, sizeof(*m));
+    m->kind = kind;
+    pf->kind = (uint8_t)kind;
+    return m;
+}
+
+const struct payload_meta *payload_meta(const struct payload *p, uint32_t slot)
+{
+    return meta_of(p, &p->flows[slot]);
+}
+
+/* ---- TCP streams ---- */
+
+static void stream_close(struct payload *p, struct payload_dir *d)
+{
+    pool_give(p->streams, d->stream);
+    d->stream = 0;
+    d->state = STREAM_DONE;
+}
+
+/*
+ * Add the segment's new bytes to the direction's stream. Returns true when bytes were added (the
+ * parser should look again); false for a repeat, or when the stream had to be given up (state
+ * DONE then, counted): a hole (a segment beyond the next expected byte), a segment cut by the
+ * snap length, or a handshake longer than the buffer.
+ */
+static bool stream_add(struct payload *p, struct payload_dir *d, const struct pkt *pkt)
+{
+    if (d->state == STREAM_IDLE) {
+        d->stream = pool_take(p->streams);
+        if (d->stream == 0) {
+            p->counters[PC_STREAM_NONE]++;
+            d->state = STREAM_DONE;
+            return false;
+        }
+        d->state = STREAM_OPEN;
+        d->stream_len = 0;
+        if (!(d->flags & DIR_HAVE_ISN))
+            d->next_seq = pkt->tcp_seq; /* the SYN was missed: start where the data does */
+    }
+    uint32_t off = d->next_seq - pkt->tcp_seq; /* bytes of this segment the stream has */
+    if (off > (uint32_t)INT32_MAX) {
+        p->counters[PC_STREAM_GAP]++;
+        stream_close(p, d);
+        return false;
+    }
+    if (off >= pkt->payload_len)
+        return false;
+    if (pkt->payload_caplen < pkt->payload_len) {
+        p->counters[PC_STREAM_CUT]++;
+        stream_close(p, d);
+        return false;
+    }
+    uint32_t n = pkt->payload_len - off;
+    if (n > (uint32_t)PAYLOAD_STREAM_CAP - d->stream_len) {
+        p->counters[PC_STREAM_FULL]++;
+        stream_close(p, d);
+        return false;
+    }
+    memcpy((uint8_t *)pool_at(p->streams, d->stream) + d->stream_len, pkt->payload + off, n);
+    d->stream_len = (uint16_t)(d->stream_len + n);
+    d->next_seq += n;
+    return true;
+}
+
+static const uint8_t *stream_bytes(const struct payload *p, const struct payload_dir *d)
+{
+    return pool_at(p->streams, d->stream);
+}
+
+/* ---- DNS ---- */
+
+static void dns_message(struct payload *p, struct payload_flow *pf, const uint8_t *buf, size_t len,
+                        uint64_t ts_ns)
+{
+    struct hs_dns_msg m;
+    enum hs_dns_status st = hs_dns_parse(buf, len, &m);
+    p->dns_status[st]++;
+    if (st != HS_DNS_OK)
+        return;
+    p->counters[PC_DNS_MESSAGES]++;
+    if (m.response && p->names != NULL)
+        dns_names_add_answers(p->names, &m, ts_ns);
+    struct payload_meta *meta = meta_of(p, pf);
+    if (meta == NULL)
+        return;
+    struct payload_dns *d = &meta->u.dns;
+    if (!m.response) {
+        if (d->have_query)
+            return;
+        d->have_query = true;
+        d->id = m.id;
+        d->qtype = m.qtype;
+        memcpy(d->qname, m.qname, sizeof(d->qname));
+        return;
+    }
+    if (d->have_response || (d->have_query && m.id != d->id))
+        return; /* a later exchange, or an answer to another query */
+    d->have_response = true;
+    if (!d->have_query) { /* the query was missed: the response repeats its question */
+        d->id = m.id;
+        d->qtype = m.qtype;
+        memcpy(d->qname, m.qname, sizeof(d->qname));
+    }
+    d->rcode = m.rcode;
+    d->answers_total = m.answers_total;
+    for (uint16_t i = 0; i < m.n_answers && d->n_answers < PAYLOAD_DNS_ANSWERS; i++) {
+        const struct hs_dns_answer *a = &m.answers[i];
+        struct payload_dns_answer *o = &d->answers[d->n_answers++];
+        o->type = a->type;
+        o->ttl = a->ttl;
+        o->addr_len = a->addr_len;
+        memcpy(o->addr, a->addr, sizeof(o->addr));
+        snprintf(o->cname, sizeof(o->cname), "%s", a->cname);
+    }
+}
+
+/* DNS over TCP: each direction's first message, after its 2-byte length (RFC 1035 4.2.2). */
+static void dns_tcp(struct payload *p, struct payload_flow *pf, struct payload_dir *d,
+                    const struct pkt *pkt)
+{
+    if (!stream_add(p, d, pkt) || d->stream_len < 2)
+        return;
+    const uint8_t *b = stream_bytes(p, d);
+    uint32_t n = (uint32_t)b[0] << 8 | b[1];
+    if (d->stream_len < 2 + n)
+        return;
+    dns_message(p, pf, b + 2, n, pkt->ts_ns);
+    stream_close(p, d);
+}
+
+/* ---- HTTP/1 ---- */
+
+static void http_client(struct payload *p, struct payload_flow *pf, struct payload_dir *d,
+                        const struct pkt *pkt)
+{
+    if (!stream_add(p, d, pkt))
+        return;
+    struct hs_http_request r;
+    enum hs_http_status st = hs_http_parse_request(stream_bytes(p, d), d->stream_len, &r);
+    if (st == HS_HTTP_INCOMPLETE)
+        return; /* the request line is still arriving */
+    struct payload_meta *meta = meta_of(p, pf);
+    if (st == HS_HTTP_NOT_HTTP || meta == NULL) {
+        p->counters[PC_HTTP_NOT_HTTP] += st == HS_HTTP_NOT_HTTP;
+        stream_close(p, d);
+        return;
+    }
+    struct payload_http *h = &meta->u.http;
+    snprintf(h->method, sizeof(h->method), "%s", r.method);
+    snprintf(h->host, sizeof(h->host), "%s", r.host);
+    snprintf(h->user_agent, sizeof(h->user_agent), "%s", r.user_agent);
+    if (r.headers_complete) {
+        p->counters[PC_HTTP_REQUESTS]++;
+        stream_close(p, d);
+    }
+}
+
+/* ---- dispatch ---- */
+
+static bool is_dns_port(uint16_t port)
+{
+    return port == 53 || port == 5353 || port == 5355; /* DNS, mDNS, LLMNR */
+}
+
+/* An HTTP/1 request starts with a method token and a space (RFC 9110 9.3). */
+static bool looks_http(const uint8_t *b, uint32_t n)
+{
+    static const char *const methods[] = {"GET ",     "POST ",    "HEAD ",  "PUT ",  "DELETE ",
+                                          "OPTIONS ", "CONNECT ", "PATCH ", "TRACE "};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        size_t len = strlen(methods[i]);
+        if (n >= len && memcmp(b, methods[i], len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Decide from the flow's first payload what it carries, and take a record for it. */
+static void classify(struct payload *p, struct payload_flow *pf, const struct flow *f, int dir,
+                     const struct pkt *pkt)
+{
+    const uint8_t *b = pkt->payload;
+    uint32_t n = pkt->payload_caplen;
+    bool dns = is_dns_port(flow_server_port(f)) || is_dns_port(flow_client_port(f));
+    enum payload_kind kind = PAYLOAD_NONE;
+    if (dns && (pkt->proto == 17 || pkt->proto == 6))
+        kind = PAYLOAD_DNS;
+    else if (pkt->proto == 6 && dir == FLOW_DIR_CLIENT && looks_http(b, n))
+        kind = PAYLOAD_HTTP;
+    pf->kind = (uint8_t)kind;
+    if (kind != PAYLOAD_NONE)
+        meta_take(p, pf, kind);
+}
+
+void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
+                    bool first)
+{
+    struct payload *p = ctx;
+    struct payload_flow *pf = &p->flows[slot];
+    if (first) {
+        payload_flow_end(p, slot); /* nothing is held by then; this only makes sure */
+        memset(pf, 0, sizeof(*pf));
+    }
+    struct payload_dir *d = &pf->d[dir];
+    if (pkt->frag == PKT_FRAG_LATER)
+        return; /* no transport header: the bytes are not where the stream is */
+    if (pkt->proto == 6 && (pkt->tcp_flags & 0x02) && !(d->flags & DIR_HAVE_ISN)) {
+        d->next_seq = pkt->tcp_seq + 1; /* the SYN takes one sequence number */
+        d->flags |= DIR_HAVE_ISN;
+    }
+    if (pkt->payload_caplen == 0)
+        return;
+    if (p->cfg.prefix != 0)
+        bytedist_packet(p, d, pkt);
+    if (!p->cfg.handshakes)
+        return;
+    if (pf->kind == PAYLOAD_UNKNOWN)
+        classify(p, pf, f, dir, pkt);
+    switch ((enum payload_kind)pf->kind) {
+    case PAYLOAD_DNS:
+        if (pkt->proto == 17)
+            dns_message(p, pf, pkt->payload, pkt->payload_caplen, pkt->ts_ns);
+        else if (d->state != STREAM_DONE)
+            dns_tcp(p, pf, d, pkt);
+        break;
+    case PAYLOAD_HTTP:
+        if (dir == FLOW_DIR_CLIENT && d->state != STREAM_DONE)
+            http_client(p, pf, d, pkt);
+        break;
+    case PAYLOAD_UNKNOWN:
+    case PAYLOAD_NONE:
+        break;
+    }
+}
+
+void payload_flow_end(struct payload *p, uint32_t slot)
+{
+    struct payload_flow *pf = &p->flows[slot];
+    for (int i = 0; i < 2; i++) {
+        struct payload_dir *d = &pf->d[i];
+        pool_give(p->hists, d->hist);
+        d->hist = 0;
+        if (d->stream != 0)
+            stream_close(p, d);
+    }
+    pool_give(p->metas, pf->meta);
+    pf->meta = 0;
+}
+
+const char *payload_server_name(struct payload *p, uint32_t slot, const struct flow *f)
+{
+    const struct payload_meta *m = meta_of(p, &p->flows[slot]);
+    if (m != NULL && m->kind == PAYLOAD_HTTP && m->u.http.host[0] != '\0')
+        return m->u.http.host;
+    if (p->names == NULL)
+        return NULL;
+    return dns_names_find(p->names, flow_server_addr(f), f->key.ip_version == 6 ? 16 : 4);
+}
+
+static void pool_counters(const struct pool *pl, const char *prefix,
+                          void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
+{
+    struct pool_stats st;
+    char name[64];
+    pool_stats(pl, &st);
+    snprintf(name, sizeof(name), "%s_in_use", prefix);
+    fn(ctx, name, st.in_use);
+    snprintf(name, sizeof(name), "%s_max_used", prefix);
+    fn(ctx, name, st.max_used);
+}
+
+void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char *name, uint64_t v),
+                      void *ctx)
+{
+    for (int i = 0; i < PC_COUNT; i++)
+        fn(ctx, counter_names[i], p->counters[i]);
+    for (int i = 1; i < HS_DNS_STATUS_COUNT; i++)
+        fn(ctx, hs_dns_status_name((enum hs_dns_status)i), p->dns_status[i]);
+    pool_counters(p->hists, "bytedist_buffers", fn, ctx);
+    pool_counters(p->streams, "stream_buffers", fn, ctx);
+    pool_counters(p->metas, "meta_records", fn, ctx);
+    if (p->names != NULL) {
+        struct dns_names_stats st;
+        dns_names_stats(p->names, &st);
+        fn(ctx, "dns_names_inserted", st.inserted);
+        fn(ctx, "dns_names_replaced", st.replaced);
+        fn(ctx, "dns_names_hits", st.hits);
+    }
+}
+
+size_t payload_memory(const struct payload *p)
+{
+    size_t n = p->cfg.max_flows ? p->cfg.max_flows : 1;
+    return sizeof(*p) + n * sizeof(struct payload_flow) + pool_memory(p->hists) +
+           pool_memory(p->streams) + pool_memory(p->metas) +
+           (p->names != NULL ? dns_names_memory(p->names) : 0);
+}

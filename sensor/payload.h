@@ -1,0 +1,130 @@
+/*
+ * Payload features: everything the sensor learns from payload bytes, per flow, in one pass:
+ * the byte distribution of a prefix of each direction (entropy, mean, standard deviation) and
+ * the clear-text handshakes (DNS, HTTP/1, TLS, SSH, QUIC) read by the hs_* parsers. Definitions
+ * are in docs/FEATURES.md.
+ *
+ * Memory has two parts. Every flow slot has a small fixed record (struct payload_flow). Working
+ * memory that only some flows need, and only for a while, is lent from fixed pools: a byte
+ * histogram while a direction's prefix fills, a stream buffer while a handshake arrives over
+ * TCP, and a metadata record for a flow that has a handshake to report. A pool that runs dry
+ * refuses with a counted reason (the flow then lacks that feature) and never grows.
+ *
+ * Runs in the flow table's packet hook after the flow pipe, so it sees the bounded payload copy
+ * the pipe keeps (sensor/flow_pipe). No allocation on the packet path.
+ */
+#ifndef UMBRA_SENSOR_PAYLOAD_H
+#define UMBRA_SENSOR_PAYLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sensor/flow.h"
+#include "sensor/hs_dns.h"
+
+struct log;
+struct pkt;
+struct payload;
+
+#define PAYLOAD_PREFIX_MAX 65535 /* bytes of a direction's byte-distribution prefix */
+#define PAYLOAD_STREAM_CAP 8192  /* bytes of a direction's TCP stream kept for its handshake */
+
+struct payload_config {
+    uint32_t max_flows;      /* slots, as the flow table's */
+    uint32_t prefix;         /* byte-distribution prefix per direction, bytes; 0 = off */
+    uint32_t hist_buffers;   /* histograms lent at once */
+    bool handshakes;         /* read clear-text handshakes */
+    uint32_t stream_buffers; /* handshake stream buffers lent at once */
+    uint32_t meta_records;   /* flows with handshake metadata at once */
+    uint32_t dns_names;      /* address -> name map entries; 0 = no map */
+    uint64_t seed;           /* hash seed of the name map */
+};
+
+/* What a flow's clear-text handshake turned out to be. */
+enum payload_kind {
+    PAYLOAD_UNKNOWN = 0, /* no payload yet */
+    PAYLOAD_NONE,        /* nothing the sensor reads */
+    PAYLOAD_DNS,
+    PAYLOAD_HTTP,
+};
+
+#define PAYLOAD_DNS_ANSWERS 4
+#define PAYLOAD_CNAME_MAX   128
+
+struct payload_dns_answer {
+    uint16_t type;
+    uint8_t addr_len; /* 4, 16, or 0 for CNAME */
+    uint32_t ttl;
+    uint8_t addr[16];
+    char cname[PAYLOAD_CNAME_MAX]; /* cut to fit */
+};
+
+/* The flow's first query and the response to it. */
+struct payload_dns {
+    bool have_query;
+    bool have_response;
+    uint16_t id;
+    uint16_t qtype;
+    uint8_t rcode;
+    uint8_t n_answers;      /* kept below */
+    uint16_t answers_total; /* answer records in the response */
+    char qname[HS_DNS_NAME_MAX];
+    struct payload_dns_answer answers[PAYLOAD_DNS_ANSWERS];
+};
+
+struct payload_http {
+    char method[16];
+    char host[256];
+    char user_agent[256];
+};
+
+struct payload_meta {
+    enum payload_kind kind;
+    union {
+        struct payload_dns dns;
+        struct payload_http http;
+    } u;
+};
+
+/* One direction's byte distribution. */
+struct payload_bytedist {
+    uint32_t bytes;  /* payload bytes counted (0: none, or no histogram could be had) */
+    double entropy;  /* bits per byte, 0..8 */
+    double mean;     /* mean byte value */
+    double stddev;   /* population standard deviation of the byte values */
+    bool complete;   /* the prefix is full */
+    bool unmeasured; /* payload was seen but no histogram was free */
+};
+
+/* payload_create() - the per-slot array and the pools. NULL after logging why. */
+struct payload *payload_create(const struct payload_config *cfg, struct log *log);
+void payload_destroy(struct payload **pp);
+
+/* payload_packet() - a flow_packet_fn; @ctx is the struct payload. No allocation. */
+void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
+                    bool first);
+
+/* payload_flow_end() - the flow in @slot has ended and been reported: return what it holds. */
+void payload_flow_end(struct payload *p, uint32_t slot);
+
+/* payload_bytedist() - direction @dir's byte distribution so far (final once complete). */
+void payload_bytedist(const struct payload *p, uint32_t slot, int dir,
+                      struct payload_bytedist *out);
+
+/* payload_meta() - the flow's handshake metadata, or NULL (valid until its next packet). */
+const struct payload_meta *payload_meta(const struct payload *p, uint32_t slot);
+
+/* payload_server_name() - the name of the flow's server: the TLS/QUIC SNI or HTTP Host it
+ * sent, else the name the server's address was last resolved from by DNS; NULL if none. */
+const char *payload_server_name(struct payload *p, uint32_t slot, const struct flow *f);
+
+/* payload_counters() - every counter, by name, to @fn. */
+void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char *name, uint64_t v),
+                      void *ctx);
+
+/* payload_memory() - bytes reserved: the slot array, the pools and the name map. */
+size_t payload_memory(const struct payload *p);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * payload: the byte distribution and the dispatch of payload to the clear-text parsers, on
+ * hand-built packets. Expected values are worked out by hand in the comments.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "sensor/decode.h"
+#include "sensor/payload.h"
+
+#define T0 (1700000000ULL * CLOCK_NS_PER_SEC)
+
+struct counters {
+    const char *name;
+    uint64_t value;
+};
+
+static void find_counter(void *ctx, const char *name, uint64_t v)
+{
+    struct counters *c = ctx;
+    if (strcmp(name, c->name) == 0)
+        c->value = v;
+}
+
+static uint64_t counter(const struct payload *p, const char *name)
+{
+    struct counters c = {name, UINT64_MAX};
+    payload_counters(p, find_counter, &c);
+    assert_true(c.value != UINT64_MAX); /* the counter exists */
+    return c.value;
+}
+
+static struct payload *mk(uint32_t prefix, uint32_t hists)
+{
+    struct payload_config cfg = {.max_flows = 4,
+                                 .prefix = prefix,
+                                 .hist_buffers = hists,
+                                 .handshakes = true,
+                                 .stream_buffers = 2,
+                                 .meta_records = 2,
+                                 .dns_names = 16,
+                                 .seed = 1};
+    struct payload *p = payload_create(&cfg, NULL);
+    assert_non_null(p);
+    return p;
+}
+
+/* A flow 10.0.0.1:40000 (client) -> 10.0.0.2:@sport. */
+static struct flow mkflow(uint8_t proto, uint16_t server_port, uint8_t server_last)
+{
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    f.key.proto = proto;
+    f.key.ip_version = 4;
+    f.key.lo_addr[0] = 10;
+    f.key.lo_addr[3] = 1;
+    f.key.hi_addr[0] = 10;
+    f.key.hi_addr[3] = server_last;
+    f.key.lo_port = 40000;
+    f.key.hi_port = server_port;
+    f.client_is_lo = 1;
+    return f;
+}
+
+static struct pkt mkpkt(uint8_t proto, uint8_t flags, uint32_t seq, const void *data, uint32_t len)
+{
+    struct pkt p;
+    memset(&p, 0, sizeof(p));
+    p.ts_ns = T0;
+    p.ip_version = 4;
+    p.proto = proto;
+    p.tcp_flags = flags;
+    p.tcp_seq = seq;
+    p.payload = data;
+    p.payload_len = len;
+    p.payload_caplen = len;
+    return p;
+}
+
+static void assert_bd(const struct payload *p, uint32_t slot, int dir, uint32_t bytes,
+                      double entropy, double mean, double stddev)
+{
+    struct payload_bytedist bd;
+    payload_bytedist(p, slot, dir, &bd);
+    assert_int_equal(bd.bytes, bytes);
+    assert_true(fabs(bd.entropy - entropy) < 1e-9);
+    assert_true(fabs(bd.mean - mean) < 1e-9);
+    assert_true(fabs(bd.stddev - stddev) < 1e-9);
+}
+
+static void feed(struct payload *p, uint32_t slot, int dir, const struct flow *f, struct pkt pk,
+                 bool first)
+{
+    payload_packet(p, slot, dir, f, &pk, first);
+}
+
+/* "aabb": two values twice each. p = 1/2 each: entropy = -2 * 1/2 log2 1/2 = 1 bit.
+ * mean = (97 * 2 + 98 * 2) / 4 = 97.5; deviations +-0.5, so stddev = 0.5. */
+static void test_payload_bytedist_two_values(void **state)
+{
+    (void)state;
+    struct payload *p = mk(4096, 4);
+    struct flow f = mkflow(17, 9999, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "aabb", 4), true);
+    assert_bd(p, 0, FLOW_DIR_CLIENT, 4, 1.0, 97.5, 0.5);
+    assert_bd(p, 0, FLOW_DIR_SERVER, 0, 0, 0, 0);
+    payload_flow_end(p, 0);
+    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 0);
+    payload_destroy(&p);
+    assert_null(p);
+}
+
+/* Prefix 6 over "abcd" + "efgh": the bytes a..f count, g and h do not. Six values once each:
+ * entropy log2 6 = 2.5849625007; mean (97 + ... + 102) / 6 = 99.5; variance
+ * (2.5^2 + 1.5^2 + 0.5^2) * 2 / 6 = 17.5 / 6 = 2.916667, stddev 1.7078251277. Once complete,
+ * the histogram goes back to the pool. */
+static void test_payload_bytedist_prefix_spans_packets(void **state)
+{
+    (void)state;
+    struct payload *p = mk(6, 4);
+    struct flow f = mkflow(17, 9999, 2);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, "abcd", 4), true);
+    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 1);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, "efgh", 4), false);
+    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 0);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, "zzzz", 4), false); /* past the prefix */
+    assert_bd(p, 0, FLOW_DIR_SERVER, 6, 2.5849625007, 99.5, 1.7078251277);
+    struct payload_bytedist bd;
+    payload_bytedist(p, 0, FLOW_DIR_SERVER, &bd);
+    assert_true(bd.complete);
+    payload_destroy(&p);
+}
+
+/* 256 bytes 0..255 once each: uniform, entropy exactly 8; mean 127.5; variance
+ * (256^2 - 1) / 12 = 5461.25, stddev 73.9002706355. */
+static void test_payload_bytedist_uniform(void **state)
+{
+    (void)state;
+    uint8_t all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    struct payload *p = mk(4096, 4);
+    struct flow f = mkflow(6, 443, 2);
+    feed(p, 1, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1, all, 256), true);
+    assert_bd(p, 1, FLOW_DIR_CLIENT, 256, 8.0, 127.5, 73.9002706355);
+    payload_destroy(&p);
+}
+
+/* One histogram for two flows: the second flow's direction is unmeasured, and counted. */
+static void test_payload_bytedist_pool_exhausted(void **state)
+{
+    (void)state;
+    struct payload *p = mk(4096, 1);
+    struct flow f = mkflow(17, 9999, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "x", 1), true);
+    feed(p, 1, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "y", 1), true);
+    struct payload_bytedist bd;
+    payload_bytedist(p, 1, FLOW_DIR_CLIENT, &bd);
+    assert_int_equal(bd.bytes, 0);
+    assert_true(bd.unmeasured);
+    assert_int_equal(counter(p, "bytedist_no_buffer"), 1);
+    /* The first flow ends: its histogram is free again for the next flow in slot 1. */
+    payload_flow_end(p, 0);
+    feed(p, 1, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "y", 1), true);
+    payload_bytedist(p, 1, FLOW_DIR_CLIENT, &bd);
+    assert_int_equal(bd.bytes, 1);
+    payload_destroy(&p);
+}
+
+/* An HTTP request in two segments after the SYN (seq 1000, so data starts at 1001); the second
+ * segment is sent twice. Host and User-Agent come from the reassembled request. */
+static void test_payload_http_request_over_two_segments(void **state)
+{
+    (void)state;
+    const char *a = "GET /x HTTP/1.1\r\nHo";
+    const char *b = "st: example.com\r\nUser-Agent: t/1\r\n\r\n";
+    struct payload *p = mk(4096, 4);
+    struct flow f = mkflow(6, 8080, 2);
+    feed(p, 2, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 1000, NULL, 0), true);
+    feed(p, 2, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1001, a, (uint32_t)strlen(a)), false);
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 1);
+    uint32_t seq_b = 1001 + (uint32_t)strlen(a);
+    feed(p, 2, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, seq_b, b, (uint32_t)strlen(b)), false);
+    feed(p, 2, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, seq_b, b, (uint32_t)strlen(b)), false);
+    const struct payload_meta *m = payload_meta(p, 2);
+    assert_non_null(m);
+    assert_int_equal(m->kind, PAYLOAD_HTTP);
+    assert_string_equal(m->u.http.method, "GET");
+    assert_string_equal(m->u.http.host, "example.com");
+    assert_string_equal(m->u.http.user_agent, "t/1");
+    assert_string_equal(payload_server_name(p, 2, &f), "example.com");
+    assert_int_equal(counter(p, "http_requests"), 1);
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 0); /* returned once read */
+    payload_flow_end(p, 2);
+    assert_int_equal(counter(p, "meta_records_in_use"), 0);
+    payload_destroy(&p);
+}
+
+/* The first data segment after the SYN (seq 1000) starts at 1011: ten bytes were missed, so the
+ * stream is given up (counted) rather than parsed from the middle. */
+static void test_payload_stream_gap_gives_up(void **state)
+{
+    (void)state;
+    const char *a = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    struct payload *p = mk(4096, 4);
+    struct flow f = mkflow(6, 80, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 1000, NULL, 0), true);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1011, a, (uint32_t)strlen(a)), false);
+    assert_int_equal(counter(p, "stream_gap"), 1);
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 0);
+    assert_string_equal(payload_meta(p, 0)->u.http.host, "");
+    payload_destroy(&p);
+}
+
+/* A segment whose payload was cut by the snap length cannot continue the stream. */
+static void test_payload_stream_cut_gives_up(void **state)
+{
+    (void)state;
+    const char *a = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    struct payload *p = mk(4096, 4);
+    struct flow f = mkflow(6, 80, 2);
+    struct pkt pk = mkpkt(6, 0x18, 5, a, (uint32_t)strlen(a));
+    pk.payload_caplen = 10;
+    feed(p, 0, FLOW_DIR_CLIENT, &f, pk, true);
+    assert_int_equal(counter(p, "stream_cut"), 1);
+    /* The byte distribution counts the ten bytes that were captured. */
+    struct payload_bytedist bd;
+    payload_bytedist(p, 0, FLOW_DIR_CLIENT, &bd);
+    assert_int_equal(bd.bytes, 10);
+    payload_destroy(&p);
+}
+
+/* DNS over UDP: a query for example.com (A) and its answer 93.184.216.34, TTL 3600. Bytes
+ * per RFC 1035 4.1: header (id 0x1234, flags, 1 question, 1 answer), the question, and an answer
+ * whose name is a pointer to offset 12 (0xc00c). */
+static const uint8_t dns_query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,   0,
+                                    0,    0,    7,    'e',  'x', 'a', 'm', 'p', 'l', 'e',
+                                    3,    'c',  'o',  'm',  0,   0,   1,   0,   1};
+static const uint8_t dns_response[] = {
+        0x12, 0x34, 0x81, 0x80, 0,   1, 0,   1,    0,    0, 0, 0,  7,   'e', 'x',
+        'a',  'm',  'p',  'l',  'e', 3, 'c', 'o',  'm',  0, 0, 1,  0,   1,   0xc0,
+        0x0c, 0,    1,    0,    1,   0, 0,   0x0e, 0x10, 0, 4, 93, 184, 216, 34};
+
+static void test_payload_dns_query_answer_and_name_map(void **state)
+{
+    (void)state;
+    struct payload *p = mk(4096, 4);
+    struct flow dns = mkflow(17, 53, 53);
+    feed(p, 0, FLOW_DIR_CLIENT, &dns, mkpkt(17, 0, 0, dns_query, sizeof(dns_query)), true);
+    feed(p, 0, FLOW_DIR_SERVER, &dns, mkpkt(17, 0, 0, dns_response, sizeof(dns_response)), false);
+    const struct payload_meta *m = payload_meta(p, 0);
+    assert_non_null(m);
+    assert_int_equal(m->kind, PAYLOAD_DNS);
+    assert_true(m->u.dns.have_query && m->u.dns.have_response);
+    assert_string_equal(m->u.dns.qname, "example.com");
+    assert_int_equal(m->u.dns.qtype, 1);
+    assert_int_equal(m->u.dns.rcode, 0);
+    assert_int_equal(m->u.dns.n_answers, 1);
+    assert_int_equal(m->u.dns.answers[0].ttl, 3600); /* 0x00000e10 */
+    const uint8_t addr[4] = {93, 184, 216, 34};
+    assert_memory_equal(m->u.dns.answers[0].addr, addr, 4);
+
+    /* A later TLS-port flow to 93.184.216.34 is named by the map. */
+    struct flow web = mkflow(6, 443, 0);
+    memcpy(web.key.hi_addr, addr, 4);
+    feed(p, 1, FLOW_DIR_CLIENT, &web, mkpkt(6, 0x02, 7, NULL, 0), true);
+    assert_string_equal(payload_server_name(p, 1, &web), "example.com");
+    assert_int_equal(counter(p, "dns_messages"), 2);
+    payload_destroy(&p);
+}
+
+/* A malformed DNS message (a question cut short) is counted by its reason, and the flow keeps
+ * no query. */
+static void test_payload_dns_malformed_is_counted(void **state)
+{
+    (void)state;
+    struct payload *p = mk(4096, 4);
+    struct flow dns = mkflow(17, 53, 53);
+    feed(p, 0, FLOW_DIR_CLIENT, &dns, mkpkt(17, 0, 0, dns_query, 20), true);
+    assert_int_equal(counter(p, "dns_messages"), 0);
+    assert_true(counter(p, "dns_truncated") + counter(p, "dns_bad_name") == 1);
+    assert_false(payload_meta(p, 0)->u.dns.have_query);
+    payload_destroy(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_payload_bytedist_two_values),
+            cmocka_unit_test(test_payload_bytedist_prefix_spans_packets),
+            cmocka_unit_test(test_payload_bytedist_uniform),
+            cmocka_unit_test(test_payload_bytedist_pool_exhausted),
+            cmocka_unit_test(test_payload_http_request_over_two_segments),
+            cmocka_unit_test(test_payload_stream_gap_gives_up),
+            cmocka_unit_test(test_payload_stream_cut_gives_up),
+            cmocka_unit_test(test_payload_dns_query_answer_and_name_map),
+            cmocka_unit_test(test_payload_dns_malformed_is_counted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Flow-tracking benchmark (docs/BENCHMARKS.md): umbra-sensor -r against a libpcap-only reader
-# of the same large capture, alternating in one run, medians, ratio, peak RSS, table bytes.
+# Flow-tracking benchmark (docs/BENCHMARKS.md): umbra-sensor -r (flow tracking alone, and with
+# every feature on) against a libpcap-only reader of the same large capture and against argus
+# with its richest options, alternating in one run: medians, ratios, peak RSS, bytes per flow.
 # Usage: bench/run_flow_bench.sh [--runs N] [--no-doc]
 #   --runs N    runs of each program, alternating (default 3; the median is reported)
 #   --no-doc    print the report only; do not refresh the section in docs/BENCHMARKS.md
@@ -12,6 +13,7 @@
 #   BENCH_WEIGHTS     packet share of each input (make_capture -w) [1,3]
 #   BENCH_MAX_GAP     longest gap kept inside an input, seconds (make_capture -g) [0.5]
 #   BENCH_MAX_FLOWS   the sensor's flow.max_flows [make_capture's live-flow estimate + 10 %]
+#   BENCH_ARGUS       1: also run argus -A -J -R -Z (installed from Debian if missing) [1]
 # A measurement, not a test: exits 0 whether the targets are met or not, 1 if something broke.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
         ;;
     --no-doc) doc=0 ;;
     -h | --help)
-        sed -n '2,17s/^# \{0,1\}//p' "$0"
+        sed -n '2,19s/^# \{0,1\}//p' "$0"
         exit 0
         ;;
     *)
@@ -59,7 +61,18 @@ for f in "${inputs[@]}"; do
     [ -r "$f" ] || die "input capture not found: $f (set BENCH_INPUTS)"
 done
 
-# 1. The sensor, in release mode.
+# 1. The sensor, in release mode, and argus from Debian (the reference flow meter).
+use_argus=${BENCH_ARGUS:-1}
+if [ "$use_argus" = 1 ] && ! command -v argus >/dev/null 2>&1 && [ ! -x /usr/sbin/argus ]; then
+    if [ "$(id -u)" = 0 ]; then
+        say "installing argus-server from Debian"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q argus-server >/dev/null ||
+            die "apt-get install argus-server failed (BENCH_ARGUS=0 skips argus)"
+    else
+        die "argus is not installed: run as root, or install argus-server, or set BENCH_ARGUS=0"
+    fi
+fi
+argus_bin=$(command -v argus || echo /usr/sbin/argus)
 build=$(bash "$root/tools/build.sh" --release | tail -n 1) || die "the release build failed"
 sensor=$build/sensor/umbra-sensor
 [ -x "$sensor" ] || die "no sensor binary at $sensor"
@@ -115,11 +128,28 @@ mem_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
 # 4. The runs, alternating; bench/measure.c records wall time, CPU time and peak RSS.
 # Flow tracking alone: the per-packet features are off (the flow-only target of docs/FLOWS.md).
 sensor_cmd=("$sensor" -r "$cap" --set "flow.max_flows=$max_flows" --set features.enabled=false -q)
+# Every feature on (the defaults): packet dynamics, SPLT, byte distribution, handshakes.
+feat_cmd=("$sensor" -r "$cap" --set "flow.max_flows=$max_flows" -q)
+# argus's richest flow records: -A application byte counts, -J packet performance (jitter,
+# intervals), -R response times, -Z packet size statistics. Its records go to a scratch file.
+argus_cmd=("$argus_bin" -r "$cap" -w "$bdir/argus.out" -A -J -R -Z)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "warming the page cache"
 "$bdir/pcap_ceiling" "$cap" >"$bdir/ceiling.out" || die "pcap_ceiling failed"
 ceil_packets=$(field packets "$bdir/ceiling.out")
 c_wall=() c_cpu=() s_wall=() s_cpu=() s_rss=() c_rss=()
+f_wall=() f_cpu=() f_rss=() a_wall=() a_cpu=() a_rss=()
+# measure_into PREFIX OUT CMD...: one measured run; appends to PREFIX_wall, _cpu and _rss.
+measure_into() {
+    local prefix=$1 out=$2
+    shift 2
+    "$bdir/measure" -o "$bdir/run.txt" "$@" >"$out" || die "measure failed"
+    read -r wall user sys rss rc <"$bdir/run.txt"
+    [ "$rc" = 0 ] || die "$1 exited with $rc (its output: $out)"
+    eval "${prefix}_wall+=(\"\$wall\")"
+    eval "${prefix}_cpu+=(\"$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')\")"
+    eval "${prefix}_rss+=(\"\$rss\")"
+}
 for i in $(seq 1 "$runs"); do
     say "run $i/$runs: ceiling"
     "$bdir/measure" -o "$bdir/run.txt" "$bdir/pcap_ceiling" "$cap" >"$bdir/ceiling.out" ||
@@ -135,6 +165,12 @@ for i in $(seq 1 "$runs"); do
     [ "$rc" = 0 ] || die "umbra-sensor exited with $rc (its output: $bdir/sensor.out)"
     s_wall+=("$wall") s_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')")
     s_rss+=("$rss")
+    say "run $i/$runs: sensor with every feature"
+    measure_into f "$bdir/features.out" "${feat_cmd[@]}"
+    if [ "$use_argus" = 1 ]; then
+        say "run $i/$runs: argus -A -J -R -Z"
+        measure_into a "$bdir/argus.txt" "${argus_cmd[@]}"
+    fi
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -167,6 +203,31 @@ rate_ok=$(awk -v r="$ratio" -v p="$peak" \
     'BEGIN { print (r >= 0.5 && p >= 100000) ? "PASS" : "FAIL" }')
 mem_ok=$(awk -v b="$per_active" 'BEGIN { print (b <= 256) ? "PASS" : "FAIL" }')
 s_rss_kb=$(maxof "${s_rss[@]}")
+# With every feature: the same ratio, argus beside it, and memory per flow.
+f_w=$(median "${f_wall[@]}") f_c=$(median "${f_cpu[@]}") f_rss_kb=$(maxof "${f_rss[@]}")
+f_peak=$(field flows_active_peak "$bdir/features.out")
+f_table=$(field flow_table_bytes "$bdir/features.out")
+f_feat=$(field features_bytes "$bdir/features.out")
+f_hist_max=$(field bytedist_buffers_max_used "$bdir/features.out")
+f_hist_none=$(field bytedist_no_buffer "$bdir/features.out")
+f_meta_max=$(field meta_records_max_used "$bdir/features.out")
+read -r f_pps f_ns f_ratio f_slot f_rss_flow < <(awk -v p="$ceil_packets" -v cw="$c_w" \
+    -v fw="$f_w" -v peak="$f_peak" -v maxf="$max_flows" -v t="$f_table" -v x="$f_feat" \
+    -v fr="$f_rss_kb" -v cr="$(maxof "${c_rss[@]}")" 'BEGIN {
+    printf "%.0f %.1f %.3f %.1f %.1f\n", p / fw, fw * 1e9 / p, cw / fw, (t + x) / maxf,
+        peak ? (fr - cr) * 1024 / peak : 0
+}')
+feat_ok=$(awk -v r="$f_ratio" 'BEGIN { print (r >= 0.30) ? "PASS" : "FAIL" }')
+argus_row="" argus_target=""
+if [ "$use_argus" = 1 ]; then
+    a_w=$(median "${a_wall[@]}") a_c=$(median "${a_cpu[@]}") a_rss_kb=$(maxof "${a_rss[@]}")
+    read -r a_pps a_ns vs_argus < <(awk -v p="$ceil_packets" -v aw="$a_w" -v fw="$f_w" \
+        'BEGIN { printf "%.0f %.1f %.2f\n", p / aw, aw * 1e9 / p, aw / fw }')
+    argus_ok=$(awk -v r="$vs_argus" 'BEGIN { print (r >= 2) ? "PASS" : "FAIL" }')
+    argus_row="| \`argus -A -J -R -Z\` | $a_pps | $a_ns | $(fmt "$a_w") | $(fmt "$a_c") | $(mib "$a_rss_kb") |"
+    argus_target="
+- With every feature, at least twice argus's packet rate: **$argus_ok** ($vs_argus x)."
+fi
 c_rss_kb=$(maxof "${c_rss[@]}")
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
@@ -197,6 +258,9 @@ ${names% }.
 | ceiling: \`pcap_ceiling\` | $c_pps | $c_ns | $(fmt "$c_w") | $(fmt "$c_c") | $(mib "$c_rss_kb") |
 | \`umbra-sensor -r\` | $s_pps | $s_ns | $(fmt "$s_w") | $(fmt "$s_c") | $(mib "$s_rss_kb") |
 | sensor / ceiling | **$ratio** | | | $cpu_ratio | |
+| \`umbra-sensor -r\`, every feature | $f_pps | $f_ns | $(fmt "$f_w") | $(fmt "$f_c") | $(mib "$f_rss_kb") |
+| every feature / ceiling | **$f_ratio** | | | | |
+$argus_row
 
 The ratio is of packet rates (wall time); the CPU column's ratio is ceiling CPU / sensor CPU.
 Wall seconds of each run: ceiling $(fmt_all "${c_wall[@]}"); sensor $(fmt_all "${s_wall[@]}").
@@ -217,6 +281,12 @@ Targets:
 - 50 % or more of the ceiling's packet rate with 100,000 or more concurrent flows:
   **$rate_ok** ($ratio at $peak flows).
 - At most 256 bytes of table memory per active flow: **$mem_ok** ($per_active bytes).$evict_note
+- With every feature on, 30 % or more of the ceiling's packet rate: **$feat_ok** ($f_ratio).$argus_target
+
+With every feature on: flow table and per-slot feature arrays $f_slot bytes per slot; resident
+memory above the ceiling's, per active flow, $f_rss_flow bytes (peak RSS difference / $f_peak
+flows; it includes the lent buffers). Byte histograms lent at most at once: $f_hist_max
+(refused: $f_hist_none); handshake records at most at once: $f_meta_max.
 
 Command: \`bash bench/run_flow_bench.sh\` (BENCH_PACKETS=$packets BENCH_CONCURRENT=$concurrent
 BENCH_WEIGHTS=$weights BENCH_MAX_GAP=$max_gap BENCH_MAX_FLOWS=$max_flows); the sensor ran as
@@ -228,6 +298,7 @@ echo "$report"
 echo
 echo "flow-bench: rate target (>= 0.5 of the ceiling at >= 100k flows): $rate_ok"
 echo "flow-bench: memory target (<= 256 bytes per active flow): $mem_ok"
+echo "flow-bench: every-feature rate target (>= 0.30 of the ceiling): $feat_ok"
 
 # 6. The section of docs/BENCHMARKS.md between the flow-bench markers.
 if [ "$doc" = 1 ]; then

@@ -476,6 +476,15 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
     }
 }
 
+void payload_prefetch(void *ctx, uint32_t slot)
+{
+    const struct payload *p = ctx;
+    /* A record straddles two cache lines at most: fetch both ends. */
+    const char *r = (const char *)&p->flows[slot];
+    __builtin_prefetch(r, 1);
+    __builtin_prefetch(r + sizeof(struct payload_flow) - 1, 1);
+}
+
 void payload_flow_end(struct payload *p, uint32_t slot)
 {
     struct payload_flow *pf = &p->flows[slot];

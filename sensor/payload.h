@@ -106,6 +106,9 @@ void payload_destroy(struct payload **pp);
 void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
                     bool first);
 
+/* payload_prefetch() - start fetching @slot's record (a flow_table_config.prefetch_slot). */
+void payload_prefetch(void *ctx, uint32_t slot);
+
 /* payload_flow_end() - the flow in @slot has ended and been reported: return what it holds. */
 void payload_flow_end(struct payload *p, uint32_t slot);
 

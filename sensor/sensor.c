@@ -59,7 +59,9 @@ static void on_packet(void *ctx, uint32_t slot, int dir, const struct flow *f,
 
 static void on_prefetch(void *ctx, uint32_t slot)
 {
-    features_prefetch(((struct sensor *)ctx)->feat, slot);
+    struct sensor *s = ctx;
+    features_prefetch(s->feat, slot);
+    payload_prefetch(s->pl, slot);
 }
 
 static void on_frame(void *ctx, const struct capture_frame *frame)

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/digest.h"
 #include "common/log.h"
 
 struct flow_json {
@@ -282,6 +283,43 @@ static void jb_dns(struct jbuf *b, const struct payload_dns *d)
     jb_printf(b, "]");
 }
 
+static void jb_md5(struct jbuf *b, const char *key, const uint8_t md5[16])
+{
+    char hex[2 * 16 + 1];
+    digest_hex(md5, 16, hex);
+    jb_str(b, key, hex);
+}
+
+static void jb_ssh(struct jbuf *b, const struct payload_ssh *s)
+{
+    if (s->banner[FLOW_DIR_CLIENT][0] != '\0')
+        jb_str(b, "ssh_client_banner", s->banner[FLOW_DIR_CLIENT]);
+    if (s->banner[FLOW_DIR_SERVER][0] != '\0')
+        jb_str(b, "ssh_server_banner", s->banner[FLOW_DIR_SERVER]);
+    if (s->have_hassh[FLOW_DIR_CLIENT])
+        jb_md5(b, "hassh", s->hassh[FLOW_DIR_CLIENT]);
+    if (s->have_hassh[FLOW_DIR_SERVER])
+        jb_md5(b, "hassh_server", s->hassh[FLOW_DIR_SERVER]);
+    if (s->have_algs) {
+        const struct hs_ssh_algs *a = &s->algs;
+        jb_str(b, "ssh_kex", a->kex.name);
+        jb_str(b, "ssh_host_key", a->hostkey.name);
+        jb_str(b, "ssh_cipher_c2s", a->enc_c2s.name);
+        jb_str(b, "ssh_cipher_s2c", a->enc_s2c.name);
+        jb_str(b, "ssh_mac_c2s", a->mac_c2s.name);
+        jb_str(b, "ssh_mac_s2c", a->mac_s2c.name);
+        jb_str(b, "ssh_compression_c2s", a->comp_c2s.name);
+        jb_str(b, "ssh_compression_s2c", a->comp_s2c.name);
+    }
+    if (s->encrypted[FLOW_DIR_CLIENT] || s->encrypted[FLOW_DIR_SERVER]) {
+        jb_u64(b, "ssh_client_encrypted_packets", s->enc_packets[FLOW_DIR_CLIENT]);
+        jb_u64(b, "ssh_server_encrypted_packets", s->enc_packets[FLOW_DIR_SERVER]);
+        jb_u64(b, "ssh_keystrokes", s->client_small);
+        jb_u64(b, "ssh_echoes", s->echoes);
+        jb_u64(b, "ssh_keystroke_size", payload_ssh_keystroke_size(s));
+    }
+}
+
 static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct payload *pl)
 {
     struct payload_bytedist bd;
@@ -301,6 +339,9 @@ static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct paylo
                 jb_str(b, "http_host", m->u.http.host);
                 jb_str(b, "http_user_agent", m->u.http.user_agent);
             }
+            break;
+        case PAYLOAD_SSH:
+            jb_ssh(b, &m->u.ssh);
             break;
         case PAYLOAD_UNKNOWN:
         case PAYLOAD_NONE:

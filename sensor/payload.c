@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/pool.h"
 #include "sensor/decode.h"
@@ -26,7 +27,8 @@
     X(PC_DNS_MESSAGES, "dns_messages")                                                             \
     X(PC_HTTP_REQUESTS, "http_requests")                                                           \
     X(PC_HTTP_NOT_HTTP, "http_not_http")                                                           \
-    X(PC_HTTP_INCOMPLETE, "http_incomplete")
+    X(PC_HTTP_INCOMPLETE, "http_incomplete")                                                       \
+    X(PC_SSH_HANDSHAKES, "ssh_handshakes")
 
 enum payload_counter {
 #define PC_ENUM(name, text) name,
@@ -86,8 +88,10 @@ struct payload {
     struct pool *streams; /* PAYLOAD_STREAM_CAP bytes each */
     struct pool *metas;   /* struct payload_meta each */
     struct dns_names *names;
+    struct digest *digest;
     uint64_t counters[PC_COUNT];
     uint64_t dns_status[HS_DNS_STATUS_COUNT];
+    uint64_t ssh_status[HS_SSH_STATUS_COUNT];
 };
 
 struct payload *payload_create(const struct payload_config *cfg, struct log *log)
@@ -118,6 +122,11 @@ struct payload *payload_create(const struct payload_config *cfg, struct log *log
                            sizeof(struct payload_meta), log);
     if (p->hists == NULL || p->streams == NULL || p->metas == NULL)
         goto fail;
+    if (cfg->handshakes) {
+        p->digest = digest_create(log);
+        if (p->digest == NULL)
+            goto fail;
+    }
     if (cfg->handshakes && cfg->dns_names > 0) {
         p->names = dns_names_create(cfg->dns_names, cfg->seed, log);
         if (p->names == NULL)
@@ -135,6 +144,7 @@ void payload_destroy(struct payload **pp)
     if (p == NULL)
         return;
     dns_names_destroy(&p->names);
+    digest_destroy(&p->digest);
     pool_destroy(&p->metas);
     pool_destroy(&p->streams);
     pool_destroy(&p->hists);
@@ -398,6 +408,116 @@ static void http_client(struct payload *p, struct payload_flow *pf, struct paylo
     }
 }
 
+/* ---- SSH ---- */
+
+/* Whether the stream is full: a handshake that needs more is given up. */
+static bool stream_full(const struct payload_dir *d)
+{
+    return d->stream_len == PAYLOAD_STREAM_CAP;
+}
+
+static void view_copy(char *dst, size_t cap, const struct hs_ssh_view *v)
+{
+    size_t n = v->len < cap - 1 ? v->len : cap - 1;
+    if (v->ptr != NULL)
+        memcpy(dst, v->ptr, n);
+    dst[v->ptr != NULL ? n : 0] = '\0';
+}
+
+/* The negotiated algorithms, once both KEXINITs are in buffers still held. */
+static void ssh_negotiate(struct payload *p, struct payload_flow *pf, struct payload_ssh *m)
+{
+    struct payload_dir *c = &pf->d[FLOW_DIR_CLIENT], *s = &pf->d[FLOW_DIR_SERVER];
+    if (m->have_algs || c->stream == 0 || s->stream == 0)
+        return;
+    struct hs_ssh_side cs, ss;
+    hs_ssh_parse(stream_bytes(p, c), c->stream_len, &cs);
+    hs_ssh_parse(stream_bytes(p, s), s->stream_len, &ss);
+    if (cs.have_kexinit && ss.have_kexinit && hs_ssh_negotiate(&cs, &ss, &m->algs) == 0)
+        m->have_algs = true;
+}
+
+static void ssh_stream(struct payload *p, struct payload_flow *pf, int dir, const struct pkt *pkt)
+{
+    struct payload_dir *d = &pf->d[dir];
+    struct payload_dir *o = &pf->d[!dir];
+    struct payload_meta *meta = meta_of(p, pf);
+    if (!stream_add(p, d, pkt) || meta == NULL) {
+        /* Given up here: a buffer the other side kept for negotiation is of no use now. */
+        if (d->state == STREAM_DONE && o->state == STREAM_DONE && o->stream != 0)
+            stream_close(p, o);
+        return;
+    }
+    struct payload_ssh *m = &meta->u.ssh;
+    struct hs_ssh_side side;
+    enum hs_ssh_status st = hs_ssh_parse(stream_bytes(p, d), d->stream_len, &side);
+    if (side.have_banner && m->banner[dir][0] == '\0')
+        view_copy(m->banner[dir], sizeof(m->banner[dir]), &side.banner);
+    if (side.have_kexinit && !m->have_hassh[dir]) {
+        char str[PAYLOAD_STREAM_CAP + 1]; /* a HASSH string is shorter than the stream */
+        m->have_hassh[dir] = hs_ssh_hassh(&side, dir == FLOW_DIR_SERVER, p->digest, str,
+                                          sizeof(str), m->hassh[dir]) == 0;
+        ssh_negotiate(p, pf, m);
+    }
+    if (st == HS_SSH_INCOMPLETE && !stream_full(d))
+        return; /* more is coming */
+    p->ssh_status[st]++;
+    if (st == HS_SSH_OK) {
+        /* The stream began at next_seq - stream_len; the clear part ends clear_end later. */
+        m->clear_end_seq[dir] = d->next_seq - d->stream_len + (uint32_t)side.clear_end;
+        m->encrypted[dir] = true;
+        if (dir == FLOW_DIR_CLIENT)
+            p->counters[PC_SSH_HANDSHAKES]++;
+    }
+    /* This direction is read. Its buffer stays while the other's KEXINIT may still come, so
+     * that the two lists can be negotiated; then both go back. */
+    d->state = STREAM_DONE;
+    ssh_negotiate(p, pf, m);
+    if (m->have_algs || o->state == STREAM_DONE) {
+        for (int i = 0; i < 2; i++) {
+            if (pf->d[i].state == STREAM_DONE && pf->d[i].stream != 0)
+                stream_close(p, &pf->d[i]);
+        }
+    }
+}
+
+/* After NEWKEYS: keystroke-sized client segments and the server's echoes of them. */
+static void ssh_dynamics(struct payload_ssh *m, int dir, const struct pkt *pkt)
+{
+    bool enc = m->encrypted[dir] && pkt->tcp_seq - m->clear_end_seq[dir] < 0x80000000u;
+    bool small = pkt->payload_len <= PAYLOAD_SSH_SMALL;
+    bool after = m->after_small_client;
+    m->after_small_client = false;
+    if (!enc)
+        return;
+    m->enc_packets[dir]++;
+    if (dir == FLOW_DIR_SERVER) {
+        m->echoes += small && after;
+        return;
+    }
+    if (!small)
+        return;
+    m->client_small++;
+    m->after_small_client = true;
+    for (int i = 0; i < PAYLOAD_SSH_SIZES; i++) {
+        if (m->size_count[i] == 0 || m->sizes[i] == pkt->payload_len) {
+            m->sizes[i] = (uint16_t)pkt->payload_len;
+            m->size_count[i]++;
+            break;
+        }
+    }
+}
+
+uint16_t payload_ssh_keystroke_size(const struct payload_ssh *s)
+{
+    int best = -1;
+    for (int i = 0; i < PAYLOAD_SSH_SIZES; i++) {
+        if (s->size_count[i] != 0 && (best < 0 || s->size_count[i] > s->size_count[best]))
+            best = i;
+    }
+    return best < 0 ? 0 : s->sizes[best];
+}
+
 /* ---- dispatch ---- */
 
 static bool is_dns_port(uint16_t port)
@@ -430,6 +550,8 @@ static void classify(struct payload *p, struct payload_flow *pf, const struct fl
         kind = PAYLOAD_DNS;
     else if (pkt->proto == 6 && dir == FLOW_DIR_CLIENT && looks_http(b, n))
         kind = PAYLOAD_HTTP;
+    else if (pkt->proto == 6 && n >= 4 && memcmp(b, "SSH-", 4) == 0)
+        kind = PAYLOAD_SSH; /* either side may speak first (RFC 4253 4.2) */
     pf->kind = (uint8_t)kind;
     if (kind != PAYLOAD_NONE)
         meta_take(p, pf, kind);
@@ -469,6 +591,12 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
     case PAYLOAD_HTTP:
         if (dir == FLOW_DIR_CLIENT && d->state != STREAM_DONE)
             http_client(p, pf, d, pkt);
+        break;
+    case PAYLOAD_SSH:
+        if (d->state != STREAM_DONE)
+            ssh_stream(p, pf, dir, pkt);
+        else if (pf->meta != 0)
+            ssh_dynamics(&meta_of(p, pf)->u.ssh, dir, pkt);
         break;
     case PAYLOAD_UNKNOWN:
     case PAYLOAD_NONE:
@@ -528,6 +656,8 @@ void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char 
         fn(ctx, counter_names[i], p->counters[i]);
     for (int i = 1; i < HS_DNS_STATUS_COUNT; i++)
         fn(ctx, hs_dns_status_name((enum hs_dns_status)i), p->dns_status[i]);
+    for (int i = 1; i < HS_SSH_STATUS_COUNT; i++)
+        fn(ctx, hs_ssh_status_name((enum hs_ssh_status)i), p->ssh_status[i]);
     pool_counters(p->hists, "bytedist_buffers", fn, ctx);
     pool_counters(p->streams, "stream_buffers", fn, ctx);
     pool_counters(p->metas, "meta_records", fn, ctx);

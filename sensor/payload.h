@@ -23,6 +23,7 @@
 
 #include "sensor/flow.h"
 #include "sensor/hs_dns.h"
+#include "sensor/hs_ssh.h"
 
 struct log;
 struct pkt;
@@ -48,6 +49,7 @@ enum payload_kind {
     PAYLOAD_NONE,        /* nothing the sensor reads */
     PAYLOAD_DNS,
     PAYLOAD_HTTP,
+    PAYLOAD_SSH,
 };
 
 #define PAYLOAD_DNS_ANSWERS 4
@@ -80,11 +82,35 @@ struct payload_http {
     char user_agent[256];
 };
 
+/* SSH segments of at most this many payload bytes after NEWKEYS are keystroke-sized. */
+#define PAYLOAD_SSH_SMALL 128
+#define PAYLOAD_SSH_SIZES 4 /* distinct keystroke sizes tracked for the most common one */
+
+struct payload_ssh {
+    char banner[2][HS_SSH_BANNER_MAX + 1]; /* [enum flow_dir_index], without CR LF */
+    uint8_t hassh[2][16];                  /* MD5 of HASSH (client) and HASSH-server */
+    bool have_hassh[2];
+    bool have_algs;
+    struct hs_ssh_algs algs;   /* negotiated (RFC 4253 7.1) */
+    bool encrypted[2];         /* NEWKEYS seen: clear_end_seq is set */
+    uint32_t clear_end_seq[2]; /* sequence number of the first encrypted byte */
+    uint32_t enc_packets[2];   /* segments with payload that start at or after it */
+    uint32_t client_small;     /* client encrypted segments of 1..PAYLOAD_SSH_SMALL bytes */
+    uint32_t echoes;           /* small server segments right after a small client segment */
+    uint16_t sizes[PAYLOAD_SSH_SIZES];
+    uint32_t size_count[PAYLOAD_SSH_SIZES];
+    bool after_small_client; /* the flow's previous payload segment was a small client one */
+};
+
+/* payload_ssh_keystroke_size() - the most common small client segment size (0: none). */
+uint16_t payload_ssh_keystroke_size(const struct payload_ssh *s);
+
 struct payload_meta {
     enum payload_kind kind;
     union {
         struct payload_dns dns;
         struct payload_http http;
+        struct payload_ssh ssh;
     } u;
 };
 

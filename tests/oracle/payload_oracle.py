@@ -48,8 +48,8 @@ FIRST_OF = [("dns", "dns.qry.name"), ("sni", "tls.handshake.extensions_server_na
             ("quic", "quic.version")]
 
 
-def tshark_frames(capture):
-    cmd = ["tshark", "-r", capture, "-n", "-o", "ip.defragment:FALSE", "-o",
+def tshark_frames(capture, decode_as=()):
+    cmd = ["tshark", "-r", capture, "-n", *decode_as, "-o", "ip.defragment:FALSE", "-o",
            "ipv6.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields",
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|"]
     for f in FIELDS:
@@ -129,8 +129,19 @@ def compare(sensor, capture, prefix):
         t = (r["proto"], r["client_addr"], r["client_port"], r["server_addr"], r["server_port"])
         by_tuple.setdefault(t, []).append(r)
 
+    # tshark dissects SSH and TLS on their well-known ports only: on other ports where the
+    # sensor found one, tshark is told to try it there (the values still come from tshark).
+    decode_as = set()
+    for r in ends:
+        if r["proto"] != "tcp":
+            continue
+        if "ssh_client_banner" in r or "ssh_server_banner" in r:
+            decode_as.add(f"tcp.port=={r['server_port']},ssh")
+        if "tls_version" in r:
+            decode_as.add(f"tcp.port=={r['server_port']},tls")
+    args = [a for d in sorted(decode_as) for a in ("-d", d)]
     flows = {}  # tuple (client first) -> state
-    for fr in tshark_frames(capture):
+    for fr in tshark_frames(capture, args):
         t = frame_tuple(fr)
         if t is None:
             continue

@@ -290,6 +290,105 @@ static void test_payload_dns_malformed_is_counted(void **state)
     payload_destroy(&p);
 }
 
+/* ---- SSH ---- */
+
+static size_t put32(uint8_t *o, uint32_t v)
+{
+    o[0] = (uint8_t)(v >> 24);
+    o[1] = (uint8_t)(v >> 16);
+    o[2] = (uint8_t)(v >> 8);
+    o[3] = (uint8_t)v;
+    return 4;
+}
+
+/* One side's clear part (RFC 4253): banner, KEXINIT with the lists below, NEWKEYS. Packets are
+ * packet_length, padding_length, payload, 4 bytes of padding. Returns the length. */
+static size_t ssh_clear(uint8_t *o, const char *banner)
+{
+    static const char *const lists[10] = {
+            "curve25519-sha256", "ssh-ed25519", "aes128-ctr", "aes128-ctr", "hmac-sha2-256",
+            "hmac-sha2-256",     "none",        "none",       "",           ""};
+    size_t n = strlen(banner);
+    memcpy(o, banner, n);
+    uint8_t pl[512];
+    size_t m = 0;
+    pl[m++] = 20; /* SSH_MSG_KEXINIT */
+    memset(pl + m, 0xab, 16);
+    m += 16;
+    for (int i = 0; i < 10; i++) {
+        m += put32(pl + m, (uint32_t)strlen(lists[i]));
+        memcpy(pl + m, lists[i], strlen(lists[i]));
+        m += strlen(lists[i]);
+    }
+    pl[m++] = 0;           /* first_kex_packet_follows */
+    m += put32(pl + m, 0); /* reserved */
+    n += put32(o + n, (uint32_t)(1 + m + 4));
+    o[n++] = 4;
+    memcpy(o + n, pl, m);
+    n += m;
+    memset(o + n, 0, 4);
+    n += 4;
+    n += put32(o + n, 1 + 1 + 4); /* NEWKEYS: padding_length, code 21, 4 bytes of padding */
+    o[n++] = 4;
+    o[n++] = 21;
+    memset(o + n, 0, 4);
+    return n + 4;
+}
+
+/*
+ * Both sides' handshakes, then after NEWKEYS: client 36, server 36 (an echo), client 36,
+ * server 36 (an echo), client 500 (not keystroke-sized), server 100 (after a large client
+ * segment: no echo), client 52. Keystrokes: 36, 36, 52 = 3; echoes 2; the commonest keystroke
+ * size 36 (twice). Encrypted segments: client 4, server 3. HASSH = MD5 of
+ * "curve25519-sha256;aes128-ctr;hmac-sha2-256;none" = e97d07603350d1111ec2b64bf25413c9
+ * (python3 hashlib); both sides list the same names, so each is what was negotiated.
+ */
+static void test_payload_ssh_handshake_and_keystrokes(void **state)
+{
+    (void)state;
+    uint8_t cs[600], ss[600], junk[500];
+    memset(junk, 0x5a, sizeof(junk));
+    size_t cn = ssh_clear(cs, "SSH-2.0-OpenSSH_9.6\r\n");
+    size_t sn = ssh_clear(ss, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+    struct payload *p = mk(4096, 4);
+    struct flow f = mkflow(6, 22, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 100, NULL, 0), true);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x12, 900, NULL, 0), false);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 901, ss, (uint32_t)sn), false);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 101, cs, (uint32_t)cn), false);
+    uint32_t c = 101 + (uint32_t)cn, s = 901 + (uint32_t)sn;
+    const uint32_t sizes[] = {36, 36, 36, 36, 500, 100, 52};
+    for (int i = 0; i < 7; i++) {
+        int dir = i == 6 ? FLOW_DIR_CLIENT : (i % 2 ? FLOW_DIR_SERVER : FLOW_DIR_CLIENT);
+        uint32_t *seq = dir == FLOW_DIR_CLIENT ? &c : &s;
+        feed(p, 0, dir, &f, mkpkt(6, 0x18, *seq, junk, sizes[i]), false);
+        *seq += sizes[i];
+    }
+    const struct payload_meta *m = payload_meta(p, 0);
+    assert_non_null(m);
+    assert_int_equal(m->kind, PAYLOAD_SSH);
+    const struct payload_ssh *x = &m->u.ssh;
+    assert_string_equal(x->banner[FLOW_DIR_CLIENT], "SSH-2.0-OpenSSH_9.6");
+    assert_string_equal(x->banner[FLOW_DIR_SERVER], "SSH-2.0-OpenSSH_9.2p1 Debian-2");
+    const uint8_t hassh[16] = {0xe9, 0x7d, 0x07, 0x60, 0x33, 0x50, 0xd1, 0x11,
+                               0x1e, 0xc2, 0xb6, 0x4b, 0xf2, 0x54, 0x13, 0xc9};
+    assert_true(x->have_hassh[FLOW_DIR_CLIENT]);
+    assert_memory_equal(x->hassh[FLOW_DIR_CLIENT], hassh, 16);
+    assert_true(x->have_algs);
+    assert_string_equal(x->algs.kex.name, "curve25519-sha256");
+    assert_string_equal(x->algs.enc_c2s.name, "aes128-ctr");
+    assert_string_equal(x->algs.mac_s2c.name, "hmac-sha2-256");
+    assert_true(x->encrypted[FLOW_DIR_CLIENT] && x->encrypted[FLOW_DIR_SERVER]);
+    assert_int_equal(x->enc_packets[FLOW_DIR_CLIENT], 4);
+    assert_int_equal(x->enc_packets[FLOW_DIR_SERVER], 3);
+    assert_int_equal(x->client_small, 3);
+    assert_int_equal(x->echoes, 2);
+    assert_int_equal(payload_ssh_keystroke_size(x), 36);
+    assert_int_equal(counter(p, "ssh_handshakes"), 1);
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 0);
+    payload_destroy(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +401,7 @@ int main(void)
             cmocka_unit_test(test_payload_stream_cut_gives_up),
             cmocka_unit_test(test_payload_dns_query_answer_and_name_map),
             cmocka_unit_test(test_payload_dns_malformed_is_counted),
+            cmocka_unit_test(test_payload_ssh_handshake_and_keystrokes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

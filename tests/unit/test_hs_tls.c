@@ -46,7 +46,8 @@ static void put16(struct msg *m, unsigned v)
 static void put_bytes(struct msg *m, const void *p, size_t n)
 {
     assert_true(m->n + n <= sizeof(m->b));
-    memcpy(m->b + m->n, p, n);
+    if (n > 0) /* p may be NULL then, which memcpy does not allow */
+        memcpy(m->b + m->n, p, n);
     m->n += n;
 }
 

@@ -139,9 +139,9 @@ static void put_char(struct text *t, char c)
         t->over = true;
 }
 
-static void put_dec(struct text *t, unsigned v)
+static void put_dec(struct text *t, uint64_t v)
 {
-    char tmp[12];
+    char tmp[20];
     size_t n = 0;
     do {
         tmp[n++] = (char)('0' + v % 10);
@@ -944,20 +944,7 @@ static bool put_oid(struct text *t, struct cur oid)
         } else {
             put_char(t, '.');
         }
-        /* put_dec takes unsigned: print wide arcs in two halves. */
-        if (arc > 999999999) {
-            put_dec(t, (unsigned)(arc / 1000000000));
-            char tmp[10];
-            uint64_t low = arc % 1000000000;
-            for (int k = 8; k >= 0; k--) {
-                tmp[k] = (char)('0' + low % 10);
-                low /= 10;
-            }
-            for (int k = 0; k < 9; k++)
-                put_char(t, tmp[k]);
-        } else {
-            put_dec(t, (unsigned)arc);
-        }
+        put_dec(t, arc);
         arc = 0;
     }
     return true;
@@ -1031,10 +1018,9 @@ static bool read_name(struct cur name, char *dst, size_t cap, bool *cut)
     struct {
         struct cur oid;
         struct tlv value;
-        bool rdn_start; /* the first attribute of its RDN */
-    } attrs[DN_ATTRS_MAX];
+        bool rdn_start;    /* the first attribute of its RDN */
+    } attrs[DN_ATTRS_MAX]; /* the last DN_ATTRS_MAX, attribute i at i % DN_ATTRS_MAX */
     size_t n = 0;
-    bool dropped = false;
     while (name.len > 0) {
         struct tlv set;
         if (!der_expect(&name, DER_SET, &set) || set.content.len == 0)
@@ -1045,29 +1031,26 @@ static bool read_name(struct cur name, char *dst, size_t cap, bool *cut)
                 !der_expect(&atav.content, DER_OID, &oid) || !der_next(&atav.content, &value) ||
                 atav.content.len != 0)
                 return false;
-            /* Keep the last DN_ATTRS_MAX: the string starts with the last one. */
-            if (n == DN_ATTRS_MAX) {
-                memmove(attrs, attrs + 1, sizeof(attrs[0]) * (DN_ATTRS_MAX - 1));
-                n--;
-                dropped = true;
-            }
-            attrs[n].oid = oid.content;
-            attrs[n].value = value;
-            attrs[n].rdn_start = first;
+            attrs[n % DN_ATTRS_MAX].oid = oid.content;
+            attrs[n % DN_ATTRS_MAX].value = value;
+            attrs[n % DN_ATTRS_MAX].rdn_start = first;
             n++;
         }
     }
-    struct text t = {dst, 0, cap - 1, false};
-    for (size_t i = n; i-- > 0;) {
+    /* The string starts with the last attribute; the first ones past DN_ATTRS_MAX are left
+     * out (and the text marked cut). */
+    struct text t = {dst, 0, cap - 1, n > DN_ATTRS_MAX};
+    size_t first = n > DN_ATTRS_MAX ? n - DN_ATTRS_MAX : 0;
+    for (size_t i = n; i-- > first;) {
         if (i + 1 < n)
-            put_char(&t, attrs[i + 1].rdn_start ? ',' : '+');
-        if (!put_oid(&t, attrs[i].oid))
+            put_char(&t, attrs[(i + 1) % DN_ATTRS_MAX].rdn_start ? ',' : '+');
+        if (!put_oid(&t, attrs[i % DN_ATTRS_MAX].oid))
             return false;
         put_char(&t, '=');
-        put_value(&t, &attrs[i].value);
+        put_value(&t, &attrs[i % DN_ATTRS_MAX].value);
     }
     dst[t.len] = '\0';
-    *cut = *cut || t.over || dropped;
+    *cut = *cut || t.over;
     return true;
 }
 

@@ -84,6 +84,8 @@ struct hs_tls_client {
     uint8_t ja3_md5[16];
     char ja4[HS_TLS_JA4_LEN];
 };
+/* The sensor keeps one per TLS flow: 590 bytes, of which the server name is 256. */
+_Static_assert(sizeof(struct hs_tls_client) <= 592, "struct hs_tls_client grew");
 
 /*
  * What a ServerHello chose and, up to TLS 1.2, the first certificate's names and validity.
@@ -111,6 +113,7 @@ struct hs_tls_server {
     int64_t not_before; /* Unix seconds (UTC) */
     int64_t not_after;
 };
+_Static_assert(sizeof(struct hs_tls_server) <= 360, "struct hs_tls_server grew");
 
 /* X(name, counter name): the outcome of a parse. */
 #define HS_TLS_STATUS_LIST(X)                                                                      \

@@ -847,6 +847,97 @@ static void test_hs_tls_refuses_malformed_server_streams(void **state)
     assert_true(sv.hello_parsed);
 }
 
+/* A DER TLV whose length is always in the 2-byte long form (0x82 and 16 bits): not minimal,
+ * which DER wants, but every reader takes it and it keeps this builder simple. */
+static size_t der_open(struct msg *m, unsigned tag)
+{
+    put8(m, tag);
+    put8(m, 0x82);
+    return open_len(m, 2);
+}
+
+static void der_prim(struct msg *m, unsigned tag, const void *p, size_t n)
+{
+    size_t at = der_open(m, tag);
+    put_bytes(m, p, n);
+    close_len(m, at, 2);
+}
+
+/* One RDN with one attribute. */
+static void der_rdn(struct msg *m, const void *oid, size_t oid_len, unsigned tag, const void *v,
+                    size_t n)
+{
+    size_t set = der_open(m, 0x31);
+    size_t seq = der_open(m, 0x30);
+    der_prim(m, 0x06, oid, oid_len);
+    der_prim(m, tag, v, n);
+    close_len(m, seq, 2);
+    close_len(m, set, 2);
+}
+
+/* A certificate built by hand: no version, issuer of 40 RDNs C=0, C=1, ..., C=9, C=0, ...;
+ * a UTCTime without seconds and a GeneralizedTime on a leap day; a subject with an OID that
+ * needs 64 bits, a BMPString, a UTF8String with a two-byte character and an INTEGER. */
+static void test_hs_tls_der_names_and_times_by_hand(void **state)
+{
+    (void)state;
+    static struct msg der, s;
+    der.n = 0;
+    size_t cert = der_open(&der, 0x30);
+    size_t tbs = der_open(&der, 0x30);
+    der_prim(&der, 0x02, "\x01", 1); /* serial */
+    size_t alg = der_open(&der, 0x30);
+    der_prim(&der, 0x06, "\x2a\x86\x48\xce\x3d\x04\x03\x02", 8); /* ecdsa-with-SHA256 */
+    close_len(&der, alg, 2);
+    size_t issuer = der_open(&der, 0x30);
+    for (int i = 0; i < 40; i++) {
+        char digit = (char)('0' + i % 10);
+        der_rdn(&der, "\x55\x04\x06", 3, 0x13, &digit, 1);
+    }
+    close_len(&der, issuer, 2);
+    size_t validity = der_open(&der, 0x30);
+    der_prim(&der, 0x17, "4912312359Z", 11);
+    der_prim(&der, 0x18, "20000229120000Z", 15);
+    close_len(&der, validity, 2);
+    size_t subject = der_open(&der, 0x30);
+    /* 2.999.4294967296: 2.999 -> 40 * 2 + 999 = 1079 = 0x88 0x37 in base 128; 2^32 -> 16
+     * followed by four zero digits: 0x90 0x80 0x80 0x80 0x00. */
+    der_rdn(&der, "\x88\x37\x90\x80\x80\x80\x00", 7, 0x0c, "x", 1);
+    der_rdn(&der, "\x55\x04\x0a", 3, 0x1e, "\x00\x41\x00\x62\x00\xe9", 6); /* "Abé" UCS-2 */
+    der_rdn(&der, "\x55\x04\x0b", 3, 0x0c, "\xc3\xa9x", 3);                /* "éx" UTF-8 */
+    der_rdn(&der, "\x55\x04\x03", 3, 0x02, "\x05", 1);                     /* INTEGER 5 */
+    close_len(&der, subject, 2);
+    close_len(&der, tbs, 2);
+    close_len(&der, cert, 2);
+
+    server_stream(&s, &s_tls12, der.b, der.n);
+    struct hs_tls_server sv;
+    assert_int_equal(hs_tls_parse_server(s.b, s.n, dg, &sv), HS_TLS_OK);
+    assert_true(sv.have_cert);
+    /* The last 32 of the 40 (i = 39 down to 8), 32 * 4 - 1 = 127 characters; cut. */
+    assert_string_equal(sv.issuer, "C=9,C=8,C=7,C=6,C=5,C=4,C=3,C=2,C=1,C=0,C=9,C=8,C=7,C=6,"
+                                   "C=5,C=4,C=3,C=2,C=1,C=0,C=9,C=8,C=7,C=6,C=5,C=4,C=3,C=2,"
+                                   "C=1,C=0,C=9,C=8");
+    assert_true(sv.cert_cut);
+    /* RFC 4514 2.4: a value that is not a string is '#' and the hex of its encoding (here
+     * 02 82 00 01 05, this builder's long-form length). */
+    assert_string_equal(sv.subject, "CN=#0282000105,OU=?x,O=Ab?,2.999.4294967296=x");
+    /* date -u -d '2049-12-31 23:59:00' +%s; date -u -d '2000-02-29 12:00:00' +%s */
+    assert_int_equal(sv.not_before, 2524607940);
+    assert_int_equal(sv.not_after, 951825600);
+
+    /* A time that is not one: February 30th. */
+    size_t at = 0;
+    for (size_t i = 0; i + 15 <= s.n; i++) {
+        if (memcmp(s.b + i, "20000229120000Z", 15) == 0)
+            at = i;
+    }
+    assert_true(at > 0);
+    s.b[at + 7] = '0';
+    s.b[at + 6] = '3';
+    assert_int_equal(hs_tls_parse_server(s.b, s.n, dg, &sv), HS_TLS_BAD_CERT);
+}
+
 /* ---- Real captures. ---- */
 
 /* The first bytes of each direction of a few TCP connections, in sequence order (these
@@ -1048,6 +1139,7 @@ int main(void)
             cmocka_unit_test(test_hs_tls_reads_a_tls12_server_hello_and_certificate),
             cmocka_unit_test(test_hs_tls_tls13_and_resumption_need_no_certificate),
             cmocka_unit_test(test_hs_tls_refuses_malformed_server_streams),
+            cmocka_unit_test(test_hs_tls_der_names_and_times_by_hand),
             cmocka_unit_test(test_hs_tls_agrees_with_tshark_on_real_captures),
             cmocka_unit_test(test_hs_tls_real_client_hello_prefixes_are_incomplete),
             cmocka_unit_test(test_hs_tls_reads_the_certificate_of_a_real_capture),

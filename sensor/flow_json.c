@@ -139,9 +139,8 @@ static void jb_key(struct jbuf *b, const char *key)
 }
 
 /* A JSON string: quotes, backslashes and control bytes escaped (RFC 8259, section 7). */
-static void jb_str(struct jbuf *b, const char *key, const char *s)
+static void jb_strval(struct jbuf *b, const char *s)
 {
-    jb_key(b, key);
     jb_printf(b, "\"");
     for (; *s != '\0' && !b->overflow; s++) {
         unsigned char c = (unsigned char)*s;
@@ -153,6 +152,12 @@ static void jb_str(struct jbuf *b, const char *key, const char *s)
             jb_printf(b, "%c", c);
     }
     jb_printf(b, "\"");
+}
+
+static void jb_str(struct jbuf *b, const char *key, const char *s)
+{
+    jb_key(b, key);
+    jb_strval(b, s);
 }
 
 static void jb_u64(struct jbuf *b, const char *key, uint64_t v)
@@ -320,6 +325,78 @@ static void jb_ssh(struct jbuf *b, const struct payload_ssh *s)
     }
 }
 
+static void jb_hex16(struct jbuf *b, const char *key, uint16_t v)
+{
+    jb_key(b, key);
+    jb_printf(b, "\"0x%04x\"", v);
+}
+
+static const char *tls_version_name(uint16_t v)
+{
+    switch (v) {
+    case 0x0300:
+        return "SSLv3";
+    case 0x0301:
+        return "TLSv1.0";
+    case 0x0302:
+        return "TLSv1.1";
+    case 0x0303:
+        return "TLSv1.2";
+    case 0x0304:
+        return "TLSv1.3";
+    default:
+        return "unknown";
+    }
+}
+
+static void jb_strs(struct jbuf *b, const char *key, const char (*v)[HS_TLS_ALPN_LEN], size_t n)
+{
+    jb_key(b, key);
+    jb_printf(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            jb_printf(b, ",");
+        jb_strval(b, v[i]);
+    }
+    jb_printf(b, "]");
+}
+
+static void jb_tls(struct jbuf *b, const struct payload_tls *t)
+{
+    uint16_t v = payload_tls_version(t);
+    if (v == 0)
+        return;
+    jb_str(b, "tls_version", tls_version_name(v));
+    jb_hex16(b, "tls_version_code", v);
+    if (t->have_client) {
+        const struct hs_tls_client *c = &t->client;
+        if (c->sni[0] != '\0')
+            jb_str(b, "tls_sni", c->sni);
+        jb_strs(b, "tls_alpn", c->alpn, c->n_alpn.n);
+        jb_md5(b, "ja3", c->ja3_md5);
+        jb_str(b, "ja4", c->ja4);
+        jb_u64(b, "tls_client_ciphers", c->n_ciphers.total);
+        jb_u64(b, "tls_client_extensions", c->n_exts.total);
+        jb_u64(b, "tls_ech", c->ech);
+        jb_u64(b, "tls_resumption_offered", c->psk || c->session_ticket);
+    }
+    if (t->have_server) {
+        const struct hs_tls_server *s = &t->server;
+        jb_hex16(b, "tls_cipher", s->cipher);
+        if (s->alpn[0] != '\0')
+            jb_str(b, "tls_alpn_server", s->alpn);
+        jb_md5(b, "ja3s", s->ja3s_md5);
+        if (s->have_cert) {
+            jb_str(b, "tls_cert_subject", s->subject);
+            jb_str(b, "tls_cert_issuer", s->issuer);
+            jb_key(b, "tls_cert_not_before");
+            jb_printf(b, "%lld", (long long)s->not_before);
+            jb_key(b, "tls_cert_not_after");
+            jb_printf(b, "%lld", (long long)s->not_after);
+        }
+    }
+}
+
 static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct payload *pl)
 {
     struct payload_bytedist bd;
@@ -342,6 +419,9 @@ static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct paylo
             break;
         case PAYLOAD_SSH:
             jb_ssh(b, &m->u.ssh);
+            break;
+        case PAYLOAD_TLS:
+            jb_tls(b, &m->u.tls);
             break;
         case PAYLOAD_UNKNOWN:
         case PAYLOAD_NONE:

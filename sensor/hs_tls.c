@@ -1173,6 +1173,13 @@ enum hs_tls_status hs_tls_parse_server(const uint8_t *stream, size_t len, struct
                                        struct hs_tls_server *out)
 {
     memset(out, 0, sizeof(*out));
+    /* Warning alerts before the hello are skipped: a server that does not know the SNI name
+     * may send unrecognized_name (112) at level warning (1) and go on (RFC 6066 3). */
+    while (len >= REC_HDR_LEN + 2 && stream[0] == CT_ALERT && stream[1] == 3 &&
+           rd_be16(stream + 3) == 2 && stream[REC_HDR_LEN] == 1) {
+        stream += REC_HDR_LEN + 2;
+        len -= REC_HDR_LEN + 2;
+    }
     uint16_t version = 0;
     enum hs_tls_status st = check_first_record(stream, len, &version);
     if (st != HS_TLS_OK)

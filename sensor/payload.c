@@ -28,7 +28,9 @@
     X(PC_HTTP_REQUESTS, "http_requests")                                                           \
     X(PC_HTTP_NOT_HTTP, "http_not_http")                                                           \
     X(PC_HTTP_INCOMPLETE, "http_incomplete")                                                       \
-    X(PC_SSH_HANDSHAKES, "ssh_handshakes")
+    X(PC_SSH_HANDSHAKES, "ssh_handshakes")                                                         \
+    X(PC_TLS_CLIENT_HELLOS, "tls_client_hellos")                                                   \
+    X(PC_TLS_SERVER_HELLOS, "tls_server_hellos")
 
 enum payload_counter {
 #define PC_ENUM(name, text) name,
@@ -92,6 +94,7 @@ struct payload {
     uint64_t counters[PC_COUNT];
     uint64_t dns_status[HS_DNS_STATUS_COUNT];
     uint64_t ssh_status[HS_SSH_STATUS_COUNT];
+    uint64_t tls_status[HS_TLS_STATUS_COUNT];
 };
 
 struct payload *payload_create(const struct payload_config *cfg, struct log *log)
@@ -518,6 +521,44 @@ uint16_t payload_ssh_keystroke_size(const struct payload_ssh *s)
     return best < 0 ? 0 : s->sizes[best];
 }
 
+/* ---- TLS ---- */
+
+static void tls_stream(struct payload *p, struct payload_flow *pf, int dir, const struct pkt *pkt)
+{
+    struct payload_dir *d = &pf->d[dir];
+    struct payload_meta *meta = meta_of(p, pf);
+    if (!stream_add(p, d, pkt) || meta == NULL)
+        return;
+    struct payload_tls *t = &meta->u.tls;
+    enum hs_tls_status st;
+    /* Each call reads the stream from its start, so a hello split over segments or records is
+     * read whole once its last byte is in. */
+    if (dir == FLOW_DIR_CLIENT) {
+        st = hs_tls_parse_client(stream_bytes(p, d), d->stream_len, p->digest, &t->client);
+        t->have_client = st == HS_TLS_OK;
+    } else {
+        st = hs_tls_parse_server(stream_bytes(p, d), d->stream_len, p->digest, &t->server);
+        t->have_server = t->server.hello_parsed;
+    }
+    if (st == HS_TLS_INCOMPLETE && !stream_full(d))
+        return;
+    p->tls_status[st]++;
+    if (dir == FLOW_DIR_CLIENT)
+        p->counters[PC_TLS_CLIENT_HELLOS] += t->have_client;
+    else
+        p->counters[PC_TLS_SERVER_HELLOS] += t->have_server;
+    stream_close(p, d);
+}
+
+uint16_t payload_tls_version(const struct payload_tls *t)
+{
+    if (t->have_server)
+        return t->server.selected_version ? t->server.selected_version : t->server.version;
+    if (t->have_client)
+        return t->client.max_version ? t->client.max_version : t->client.legacy_version;
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 static bool is_dns_port(uint16_t port)
@@ -550,6 +591,8 @@ static void classify(struct payload *p, struct payload_flow *pf, const struct fl
         kind = PAYLOAD_DNS;
     else if (pkt->proto == 6 && dir == FLOW_DIR_CLIENT && looks_http(b, n))
         kind = PAYLOAD_HTTP;
+    else if (pkt->proto == 6 && n >= 3 && b[0] == 22 && b[1] == 3 && b[2] <= 4)
+        kind = PAYLOAD_TLS; /* a handshake record of SSL 3.0 to TLS 1.3 (RFC 8446 5.1) */
     else if (pkt->proto == 6 && n >= 4 && memcmp(b, "SSH-", 4) == 0)
         kind = PAYLOAD_SSH; /* either side may speak first (RFC 4253 4.2) */
     pf->kind = (uint8_t)kind;
@@ -598,6 +641,10 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
         else if (pf->meta != 0)
             ssh_dynamics(&meta_of(p, pf)->u.ssh, dir, pkt);
         break;
+    case PAYLOAD_TLS:
+        if (d->state != STREAM_DONE)
+            tls_stream(p, pf, dir, pkt);
+        break;
     case PAYLOAD_UNKNOWN:
     case PAYLOAD_NONE:
         break;
@@ -630,6 +677,8 @@ void payload_flow_end(struct payload *p, uint32_t slot)
 const char *payload_server_name(struct payload *p, uint32_t slot, const struct flow *f)
 {
     const struct payload_meta *m = meta_of(p, &p->flows[slot]);
+    if (m != NULL && m->kind == PAYLOAD_TLS && m->u.tls.client.sni[0] != '\0')
+        return m->u.tls.client.sni;
     if (m != NULL && m->kind == PAYLOAD_HTTP && m->u.http.host[0] != '\0')
         return m->u.http.host;
     if (p->names == NULL)
@@ -658,6 +707,8 @@ void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char 
         fn(ctx, hs_dns_status_name((enum hs_dns_status)i), p->dns_status[i]);
     for (int i = 1; i < HS_SSH_STATUS_COUNT; i++)
         fn(ctx, hs_ssh_status_name((enum hs_ssh_status)i), p->ssh_status[i]);
+    for (int i = 1; i < HS_TLS_STATUS_COUNT; i++)
+        fn(ctx, hs_tls_status_name((enum hs_tls_status)i), p->tls_status[i]);
     pool_counters(p->hists, "bytedist_buffers", fn, ctx);
     pool_counters(p->streams, "stream_buffers", fn, ctx);
     pool_counters(p->metas, "meta_records", fn, ctx);

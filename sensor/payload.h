@@ -24,6 +24,7 @@
 #include "sensor/flow.h"
 #include "sensor/hs_dns.h"
 #include "sensor/hs_ssh.h"
+#include "sensor/hs_tls.h"
 
 struct log;
 struct pkt;
@@ -50,6 +51,7 @@ enum payload_kind {
     PAYLOAD_DNS,
     PAYLOAD_HTTP,
     PAYLOAD_SSH,
+    PAYLOAD_TLS,
 };
 
 #define PAYLOAD_DNS_ANSWERS 4
@@ -105,12 +107,24 @@ struct payload_ssh {
 /* payload_ssh_keystroke_size() - the most common small client segment size (0: none). */
 uint16_t payload_ssh_keystroke_size(const struct payload_ssh *s);
 
+struct payload_tls {
+    bool have_client; /* the ClientHello was read */
+    bool have_server; /* the ServerHello was read (and, TLS <= 1.2, maybe the certificate) */
+    struct hs_tls_client client;
+    struct hs_tls_server server;
+};
+
+/* payload_tls_version() - the version the connection uses: the server's choice when its hello
+ * was seen, else the highest the client offered; 0 if neither. */
+uint16_t payload_tls_version(const struct payload_tls *t);
+
 struct payload_meta {
     enum payload_kind kind;
     union {
         struct payload_dns dns;
         struct payload_http http;
         struct payload_ssh ssh;
+        struct payload_tls tls;
     } u;
 };
 

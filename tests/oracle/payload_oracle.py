@@ -205,7 +205,8 @@ def compare(sensor, capture, prefix):
         # Handshake fields: equal to tshark's whenever either side has one.
         pairs = [("dns_query", st["dns"] if r["proto"] == "udp" or key[4] == 53 else ""),
                  ("http_host", st["http"]), ("tls_sni", st["sni"]), ("ja3", st["ja3"]),
-                 ("ja3s", st["ja3s"]), ("ssh_client_banner", st["ssh"][0]),
+                 ("ja3s", st["ja3s"] if key[0] == "tcp" else ""),
+                 ("ssh_client_banner", st["ssh"][0]),
                  ("ssh_server_banner", st["ssh"][1]), ("hassh", st["hassh"]),
                  ("hassh_server", st["hassh_server"])]
         for name, want in pairs:

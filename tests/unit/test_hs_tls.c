@@ -796,6 +796,20 @@ static void test_hs_tls_tls13_and_resumption_need_no_certificate(void **state)
     assert_int_equal(hs_tls_parse_server(s.b, s.n, dg, &sv), HS_TLS_OK);
     assert_true(sv.hello_retry);
 
+    /* A warning alert before the hello (unrecognized_name, RFC 6066 3: level 1, code 112), as
+     * the server of ../shared/pcaps/ipv6-http-ndpi.pcap sends, is passed over; a fatal one
+     * (level 2) is not. */
+    static struct msg w;
+    const uint8_t warn[] = {21, 3, 3, 0, 2, 1, 112};
+    server_stream(&s, &s_tls13, NULL, 0);
+    w.n = 0;
+    put_bytes(&w, warn, sizeof(warn));
+    put_bytes(&w, s.b, s.n);
+    assert_int_equal(hs_tls_parse_server(w.b, w.n, dg, &sv), HS_TLS_OK);
+    assert_int_equal(sv.cipher, 0x1301);
+    w.b[5] = 2;
+    assert_int_equal(hs_tls_parse_server(w.b, w.n, dg, &sv), HS_TLS_ALERT);
+
     /* TLS 1.2 resumption: ChangeCipherSpec straight after the ServerHello. Until it comes,
      * a Certificate may still follow. */
     server_stream(&s, &s_noext, NULL, 0);

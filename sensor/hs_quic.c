@@ -19,11 +19,12 @@
 
 #include "common/log.h"
 
-#define SALT_LEN   20
-#define SECRET_LEN 32 /* SHA-256's output: Hash.length for the Initial secrets (RFC 9001 5.2) */
-#define TAG_LEN    16 /* AEAD_AES_128_GCM's tag */
-#define SAMPLE_LEN 16 /* header protection sample (RFC 9001 5.4.2) */
-#define PN_MAX_LEN 4
+#define SALT_LEN        20
+#define SECRET_LEN      32 /* SHA-256's output: Hash.length for the Initial secrets (RFC 9001 5.2) */
+#define TAG_LEN         16 /* AEAD_AES_128_GCM's tag */
+#define SAMPLE_LEN      16 /* header protection sample (RFC 9001 5.4.2) */
+#define PN_MAX_LEN      4
+#define UDP_PAYLOAD_MAX 65535
 /* CRYPTO offsets and lengths sum to at most 2^62 - 1 (RFC 9000 19.6). */
 #define VARINT_MAX ((UINT64_C(1) << 62) - 1)
 
@@ -488,6 +489,9 @@ static enum hs_quic_status parse(struct hs_quic *q, const uint8_t *d, size_t len
                                  size_t scratch_cap, struct hs_quic_initial *out)
 {
     memset(out, 0, offsetof(struct hs_quic_initial, crypto));
+    /* No UDP payload is longer; this bound keeps every count and length in @out in range. */
+    if (len > UDP_PAYLOAD_MAX)
+        return HS_QUIC_TOO_BIG;
     const struct version_info *v = NULL;
     size_t pn_off = 0;
     uint64_t length = 0;

@@ -119,7 +119,8 @@ void hs_quic_destroy(struct hs_quic **qp);
  *   HS_QUIC_TRUNCATED         the header or the packet's Length goes past @len
  *   HS_QUIC_BAD_HEADER        a connection ID over 20 bytes, a packet too short to sample for
  *                             header protection, reserved bits set once unprotected
- *   HS_QUIC_TOO_BIG           the plaintext would not fit @scratch_cap
+ *   HS_QUIC_TOO_BIG           the plaintext would not fit @scratch_cap, or @len is over
+ *                             65535 (no UDP payload is)
  *   HS_QUIC_DECRYPT_FAILED    the AEAD tag does not verify (also: a server's Initial, a client
  *                             Initial sent to a DCID other than the one its keys come from)
  *   HS_QUIC_BAD_FRAME         a frame cut by the payload's end or malformed, or no frame

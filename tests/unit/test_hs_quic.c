@@ -471,6 +471,8 @@ static void test_hs_quic_refuses_bad_headers(void **state)
                      HS_QUIC_TOO_BIG);
     assert_int_equal(hs_quic_parse_initial(*state, a2_v1, sizeof(a2_v1), scratch, 1162, &in),
                      HS_QUIC_OK);
+    /* Longer than any UDP payload. */
+    assert_int_equal(parse(state, a2_v1, 65536, &in), HS_QUIC_TOO_BIG);
     /* A key DCID over 20 bytes. */
     uint8_t long_dcid[21] = {0};
     assert_int_equal(hs_quic_parse_initial_dcid(*state, a2_v1, sizeof(a2_v1), long_dcid, 21,

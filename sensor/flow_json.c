@@ -361,6 +361,19 @@ static void jb_strs(struct jbuf *b, const char *key, const char (*v)[HS_TLS_ALPN
     jb_printf(b, "]");
 }
 
+static void jb_client_hello(struct jbuf *b, const struct hs_tls_client *c)
+{
+    if (c->sni[0] != '\0')
+        jb_str(b, "tls_sni", c->sni);
+    jb_strs(b, "tls_alpn", c->alpn, c->n_alpn.n);
+    jb_md5(b, "ja3", c->ja3_md5);
+    jb_str(b, "ja4", c->ja4);
+    jb_u64(b, "tls_client_ciphers", c->n_ciphers.total);
+    jb_u64(b, "tls_client_extensions", c->n_exts.total);
+    jb_u64(b, "tls_ech", c->ech);
+    jb_u64(b, "tls_resumption_offered", c->psk || c->session_ticket);
+}
+
 static void jb_tls(struct jbuf *b, const struct payload_tls *t)
 {
     uint16_t v = payload_tls_version(t);
@@ -368,18 +381,8 @@ static void jb_tls(struct jbuf *b, const struct payload_tls *t)
         return;
     jb_str(b, "tls_version", tls_version_name(v));
     jb_hex16(b, "tls_version_code", v);
-    if (t->have_client) {
-        const struct hs_tls_client *c = &t->client;
-        if (c->sni[0] != '\0')
-            jb_str(b, "tls_sni", c->sni);
-        jb_strs(b, "tls_alpn", c->alpn, c->n_alpn.n);
-        jb_md5(b, "ja3", c->ja3_md5);
-        jb_str(b, "ja4", c->ja4);
-        jb_u64(b, "tls_client_ciphers", c->n_ciphers.total);
-        jb_u64(b, "tls_client_extensions", c->n_exts.total);
-        jb_u64(b, "tls_ech", c->ech);
-        jb_u64(b, "tls_resumption_offered", c->psk || c->session_ticket);
-    }
+    if (t->have_client)
+        jb_client_hello(b, &t->client);
     if (t->have_server) {
         const struct hs_tls_server *s = &t->server;
         jb_hex16(b, "tls_cipher", s->cipher);
@@ -422,6 +425,12 @@ static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct paylo
             break;
         case PAYLOAD_TLS:
             jb_tls(b, &m->u.tls);
+            break;
+        case PAYLOAD_QUIC:
+            if (m->u.quic.initials > 0)
+                jb_u64(b, "quic_version", m->u.quic.version);
+            if (m->u.quic.have_hello)
+                jb_client_hello(b, &m->u.quic.client);
             break;
         case PAYLOAD_UNKNOWN:
         case PAYLOAD_NONE:

@@ -153,42 +153,46 @@ static void copy_u16(uint32_t *dst, const uint16_t *src, size_t n)
         dst[i] = src[i];
 }
 
-static void fill_tls(struct flow_record_buf *b, const struct payload_tls *t)
+static Umbra__TlsClientHello *fill_client_hello(struct flow_record_buf *b,
+                                                const struct hs_tls_client *c)
 {
-    b->tls = (Umbra__TlsInfo)UMBRA__TLS_INFO__INIT;
-    if (t->have_client) {
-        const struct hs_tls_client *c = &t->client;
-        Umbra__TlsClientHello *h = &b->ch;
-        *h = (Umbra__TlsClientHello)UMBRA__TLS_CLIENT_HELLO__INIT;
-        h->record_version = c->record_version;
-        h->handshake_version = c->legacy_version;
-        h->sni = str(c->sni);
-        for (uint8_t i = 0; i < c->n_alpn.n; i++)
-            b->alpn[i] = str(c->alpn[i]);
-        h->n_alpn = c->n_alpn.n;
-        h->alpn = b->alpn;
+    Umbra__TlsClientHello *h = &b->ch;
+    *h = (Umbra__TlsClientHello)UMBRA__TLS_CLIENT_HELLO__INIT;
+    h->record_version = c->record_version;
+    h->handshake_version = c->legacy_version;
+    h->sni = str(c->sni);
+    for (uint8_t i = 0; i < c->n_alpn.n; i++)
+        b->alpn[i] = str(c->alpn[i]);
+    h->n_alpn = c->n_alpn.n;
+    h->alpn = b->alpn;
 #define LIST(field, arr, kept)                                                                     \
     copy_u16(b->arr, c->arr, c->kept.n);                                                           \
     h->n_##field = c->kept.n;                                                                      \
     h->field = b->arr
-        LIST(cipher_suites, ciphers, n_ciphers);
-        LIST(extensions, exts, n_exts);
-        LIST(supported_groups, groups, n_groups);
-        LIST(signature_algorithms, sigalgs, n_sigalgs);
-        LIST(supported_versions, versions, n_versions);
+    LIST(cipher_suites, ciphers, n_ciphers);
+    LIST(extensions, exts, n_exts);
+    LIST(supported_groups, groups, n_groups);
+    LIST(signature_algorithms, sigalgs, n_sigalgs);
+    LIST(supported_versions, versions, n_versions);
 #undef LIST
-        for (uint8_t i = 0; i < c->n_point_fmts.n; i++)
-            b->point_fmts[i] = c->point_fmts[i];
-        h->n_ec_point_formats = c->n_point_fmts.n;
-        h->ec_point_formats = b->point_fmts;
-        h->grease = c->grease;
-        h->ja3_md5 = bin(c->ja3_md5, sizeof(c->ja3_md5));
-        h->ja4 = str(c->ja4);
-        h->ech = c->ech;
-        h->session_ticket = c->session_ticket;
-        h->psk = c->psk;
-        b->tls.client = h;
-    }
+    for (uint8_t i = 0; i < c->n_point_fmts.n; i++)
+        b->point_fmts[i] = c->point_fmts[i];
+    h->n_ec_point_formats = c->n_point_fmts.n;
+    h->ec_point_formats = b->point_fmts;
+    h->grease = c->grease;
+    h->ja3_md5 = bin(c->ja3_md5, sizeof(c->ja3_md5));
+    h->ja4 = str(c->ja4);
+    h->ech = c->ech;
+    h->session_ticket = c->session_ticket;
+    h->psk = c->psk;
+    return h;
+}
+
+static void fill_tls(struct flow_record_buf *b, const struct payload_tls *t)
+{
+    b->tls = (Umbra__TlsInfo)UMBRA__TLS_INFO__INIT;
+    if (t->have_client)
+        b->tls.client = fill_client_hello(b, &t->client);
     if (t->have_server) {
         const struct hs_tls_server *s = &t->server;
         Umbra__TlsServerHello *h = &b->sh;
@@ -210,6 +214,29 @@ static void fill_tls(struct flow_record_buf *b, const struct payload_tls *t)
         b->tls.server = h;
     }
     b->rec.tls = &b->tls;
+}
+
+/* QUIC: the version and the ClientHello, whose TLS fields also go in tls.client. */
+static void fill_quic(struct flow_record_buf *b, const struct payload_quic *q)
+{
+    if (q->initials == 0)
+        return;
+    b->quic = (Umbra__QuicInfo)UMBRA__QUIC_INFO__INIT;
+    b->quic.version = q->version;
+    b->quic.dcid_len = q->dcid.len;
+    if (q->have_hello) {
+        const struct hs_tls_client *c = &q->client;
+        b->quic.sni = str(c->sni);
+        for (uint8_t i = 0; i < c->n_alpn.n; i++)
+            b->alpn[i] = str(c->alpn[i]);
+        b->quic.n_alpn = c->n_alpn.n;
+        b->quic.alpn = b->alpn;
+        b->quic.ja4 = str(c->ja4);
+        b->tls = (Umbra__TlsInfo)UMBRA__TLS_INFO__INIT;
+        b->tls.client = fill_client_hello(b, c);
+        b->rec.tls = &b->tls;
+    }
+    b->rec.quic = &b->quic;
 }
 
 static void fill_ssh(struct flow_record_buf *b, const struct payload_ssh *s)
@@ -299,6 +326,9 @@ static void fill_payload(struct flow_record_buf *b, const struct flow_event *ev,
             break;
         case PAYLOAD_TLS:
             fill_tls(b, &m->u.tls);
+            break;
+        case PAYLOAD_QUIC:
+            fill_quic(b, &m->u.quic);
             break;
         case PAYLOAD_UNKNOWN:
         case PAYLOAD_NONE:

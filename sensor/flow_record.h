@@ -46,6 +46,7 @@ struct flow_record_buf {
     Umbra__DnsAnswer answers[PAYLOAD_DNS_ANSWERS];
     Umbra__DnsAnswer *answer_ptrs[PAYLOAD_DNS_ANSWERS];
     Umbra__HttpInfo http;
+    Umbra__QuicInfo quic;
 };
 
 /* flow_record_fill() - @b->rec describes event @ev, with the features from @fs and @pl (either

@@ -30,7 +30,9 @@
     X(PC_HTTP_INCOMPLETE, "http_incomplete")                                                       \
     X(PC_SSH_HANDSHAKES, "ssh_handshakes")                                                         \
     X(PC_TLS_CLIENT_HELLOS, "tls_client_hellos")                                                   \
-    X(PC_TLS_SERVER_HELLOS, "tls_server_hellos")
+    X(PC_TLS_SERVER_HELLOS, "tls_server_hellos")                                                   \
+    X(PC_QUIC_CLIENT_HELLOS, "quic_client_hellos")                                                 \
+    X(PC_QUIC_GAVE_UP, "quic_hello_incomplete")
 
 enum payload_counter {
 #define PC_ENUM(name, text) name,
@@ -95,6 +97,9 @@ struct payload {
     uint64_t dns_status[HS_DNS_STATUS_COUNT];
     uint64_t ssh_status[HS_SSH_STATUS_COUNT];
     uint64_t tls_status[HS_TLS_STATUS_COUNT];
+    uint64_t quic_status[HS_QUIC_STATUS_COUNT];
+    struct hs_quic *quic;
+    uint8_t quic_plain[65536]; /* a decrypted Initial (a UDP payload is at most 65527 bytes) */
 };
 
 struct payload *payload_create(const struct payload_config *cfg, struct log *log)
@@ -127,7 +132,8 @@ struct payload *payload_create(const struct payload_config *cfg, struct log *log
         goto fail;
     if (cfg->handshakes) {
         p->digest = digest_create(log);
-        if (p->digest == NULL)
+        p->quic = hs_quic_create(log);
+        if (p->digest == NULL || p->quic == NULL)
             goto fail;
     }
     if (cfg->handshakes && cfg->dns_names > 0) {
@@ -148,6 +154,7 @@ void payload_destroy(struct payload **pp)
         return;
     dns_names_destroy(&p->names);
     digest_destroy(&p->digest);
+    hs_quic_destroy(&p->quic);
     pool_destroy(&p->metas);
     pool_destroy(&p->streams);
     pool_destroy(&p->hists);
@@ -559,6 +566,78 @@ uint16_t payload_tls_version(const struct payload_tls *t)
     return 0;
 }
 
+/* ---- QUIC ---- */
+
+_Static_assert(sizeof(struct hs_quic_crypto) <= PAYLOAD_STREAM_CAP,
+               "a QUIC CRYPTO reassembly lives in a stream buffer");
+
+/* A client datagram of a QUIC flow: decrypt its Initial, gather the CRYPTO bytes, and read the
+ * ClientHello once they run from offset 0 to the end of the message. */
+static void quic_datagram(struct payload *p, struct payload_flow *pf, const struct pkt *pkt)
+{
+    struct payload_dir *d = &pf->d[FLOW_DIR_CLIENT];
+    struct payload_meta *meta = meta_of(p, pf);
+    if (meta == NULL || d->state == STREAM_DONE)
+        return;
+    struct payload_quic *q = &meta->u.quic;
+    struct hs_quic_initial in;
+    enum hs_quic_status st;
+    if (q->initials == 0)
+        st = hs_quic_parse_initial(p->quic, pkt->payload, pkt->payload_caplen, p->quic_plain,
+                                   sizeof(p->quic_plain), &in);
+    else /* later Initials keep the first one's keys (RFC 9001 5.2) */
+        st = hs_quic_parse_initial_dcid(p->quic, pkt->payload, pkt->payload_caplen, q->dcid.id,
+                                        q->dcid.len, p->quic_plain, sizeof(p->quic_plain), &in);
+    p->quic_status[st]++;
+    if (st != HS_QUIC_OK) {
+        if (q->initials == 0) /* not QUIC after all, or not a client Initial */
+            d->state = STREAM_DONE;
+        return;
+    }
+    if (q->initials++ == 0) {
+        q->version = in.version;
+        q->dcid = in.dcid;
+        d->stream = pool_take(p->streams);
+        if (d->stream == 0) {
+            p->counters[PC_STREAM_NONE]++;
+            d->state = STREAM_DONE;
+            return;
+        }
+        d->state = STREAM_OPEN;
+        hs_quic_crypto_init(pool_at(p->streams, d->stream));
+    }
+    struct hs_quic_crypto *c = pool_at(p->streams, d->stream);
+    for (uint16_t i = 0; i < in.n_crypto; i++)
+        hs_quic_crypto_add(c, in.crypto[i].offset, in.crypto[i].data, in.crypto[i].len);
+    size_t have = hs_quic_crypto_contiguous(c);
+    if (have >= 4 && c->buf[0] == 1) { /* a ClientHello: type 1, 24-bit length */
+        size_t need = 4 + ((size_t)c->buf[1] << 16 | (size_t)c->buf[2] << 8 | c->buf[3]);
+        if (have >= need) {
+            enum hs_tls_status ts =
+                    hs_tls_parse_client_hello_msg(c->buf, need, p->digest, 'q', &q->client);
+            p->tls_status[ts]++;
+            q->have_hello = ts == HS_TLS_OK;
+            p->counters[PC_QUIC_CLIENT_HELLOS] += q->have_hello;
+            stream_close(p, d);
+            return;
+        }
+    }
+    if (q->initials == PAYLOAD_QUIC_INITIALS || c->cut) {
+        p->counters[PC_QUIC_GAVE_UP]++;
+        stream_close(p, d);
+    }
+}
+
+/* A client Initial: long header with the fixed bit (RFC 9000 17.2), a version the sensor can
+ * decrypt, and the 1200 bytes a client's first datagram must have (RFC 9000 14.1). */
+static bool looks_quic(const uint8_t *b, uint32_t n)
+{
+    if (n < 1200 || (b[0] & 0xc0) != 0xc0)
+        return false;
+    uint32_t v = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
+    return v == HS_QUIC_V1 || v == HS_QUIC_V2 || v == HS_QUIC_DRAFT29;
+}
+
 /* ---- dispatch ---- */
 
 static bool is_dns_port(uint16_t port)
@@ -589,6 +668,8 @@ static void classify(struct payload *p, struct payload_flow *pf, const struct fl
     enum payload_kind kind = PAYLOAD_NONE;
     if (dns && (pkt->proto == 17 || pkt->proto == 6))
         kind = PAYLOAD_DNS;
+    else if (pkt->proto == 17 && dir == FLOW_DIR_CLIENT && looks_quic(b, n))
+        kind = PAYLOAD_QUIC;
     else if (pkt->proto == 6 && dir == FLOW_DIR_CLIENT && looks_http(b, n))
         kind = PAYLOAD_HTTP;
     else if (pkt->proto == 6 && n >= 3 && b[0] == 22 && b[1] == 3 && b[2] <= 4)
@@ -645,6 +726,10 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
         if (d->state != STREAM_DONE)
             tls_stream(p, pf, dir, pkt);
         break;
+    case PAYLOAD_QUIC:
+        if (dir == FLOW_DIR_CLIENT)
+            quic_datagram(p, pf, pkt);
+        break;
     case PAYLOAD_UNKNOWN:
     case PAYLOAD_NONE:
         break;
@@ -679,6 +764,8 @@ const char *payload_server_name(struct payload *p, uint32_t slot, const struct f
     const struct payload_meta *m = meta_of(p, &p->flows[slot]);
     if (m != NULL && m->kind == PAYLOAD_TLS && m->u.tls.client.sni[0] != '\0')
         return m->u.tls.client.sni;
+    if (m != NULL && m->kind == PAYLOAD_QUIC && m->u.quic.client.sni[0] != '\0')
+        return m->u.quic.client.sni;
     if (m != NULL && m->kind == PAYLOAD_HTTP && m->u.http.host[0] != '\0')
         return m->u.http.host;
     if (p->names == NULL)
@@ -709,6 +796,8 @@ void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char 
         fn(ctx, hs_ssh_status_name((enum hs_ssh_status)i), p->ssh_status[i]);
     for (int i = 1; i < HS_TLS_STATUS_COUNT; i++)
         fn(ctx, hs_tls_status_name((enum hs_tls_status)i), p->tls_status[i]);
+    for (int i = 1; i < HS_QUIC_STATUS_COUNT; i++)
+        fn(ctx, hs_quic_status_name((enum hs_quic_status)i), p->quic_status[i]);
     pool_counters(p->hists, "bytedist_buffers", fn, ctx);
     pool_counters(p->streams, "stream_buffers", fn, ctx);
     pool_counters(p->metas, "meta_records", fn, ctx);

@@ -23,6 +23,7 @@
 
 #include "sensor/flow.h"
 #include "sensor/hs_dns.h"
+#include "sensor/hs_quic.h"
 #include "sensor/hs_ssh.h"
 #include "sensor/hs_tls.h"
 
@@ -52,6 +53,7 @@ enum payload_kind {
     PAYLOAD_HTTP,
     PAYLOAD_SSH,
     PAYLOAD_TLS,
+    PAYLOAD_QUIC,
 };
 
 #define PAYLOAD_DNS_ANSWERS 4
@@ -118,6 +120,16 @@ struct payload_tls {
  * was seen, else the highest the client offered; 0 if neither. */
 uint16_t payload_tls_version(const struct payload_tls *t);
 
+#define PAYLOAD_QUIC_INITIALS 8 /* client Initials read at most for one ClientHello */
+
+struct payload_quic {
+    uint32_t version;        /* of the first client Initial */
+    struct hs_quic_cid dcid; /* its destination connection id: the Initial keys' secret */
+    uint8_t initials;        /* client Initials read */
+    bool have_hello;         /* the ClientHello was reassembled and read */
+    struct hs_tls_client client;
+};
+
 struct payload_meta {
     enum payload_kind kind;
     union {
@@ -125,6 +137,7 @@ struct payload_meta {
         struct payload_http http;
         struct payload_ssh ssh;
         struct payload_tls tls;
+        struct payload_quic quic;
     } u;
 };
 

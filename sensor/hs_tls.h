@@ -106,7 +106,7 @@ struct hs_tls_server {
     bool hello_retry;  /* a HelloRetryRequest (RFC 8446 4.1.3): its random is the fixed value */
     bool have_cert;    /* subject, issuer, not_before and not_after are set */
     bool cert_cut;     /* subject or issuer was cut to HS_TLS_DN_LEN - 1 characters */
-    char alpn[HS_TLS_SERVER_ALPN_LEN]; /* the chosen protocol (TLS <= 1.2), "" when none */
+    char alpn[HS_TLS_SERVER_ALPN_LEN]; /* the chosen protocol (TLS <= 1.2, cut to fit), or "" */
     uint8_t ja3s_md5[16];
     char subject[HS_TLS_DN_LEN];
     char issuer[HS_TLS_DN_LEN];

@@ -78,7 +78,7 @@ struct payload_flow {
     uint8_t kind;  /* enum payload_kind */
 };
 /* Part of the 1 KiB per flow budget: docs/BENCHMARKS.md reports it. */
-_Static_assert(sizeof(struct payload_flow) <= 112, "struct payload_flow: update docs");
+_Static_assert(sizeof(struct payload_flow) == 104, "struct payload_flow: update docs");
 
 struct hist {
     uint16_t count[256]; /* a prefix is at most 65535 bytes */
@@ -632,7 +632,7 @@ static void quic_datagram(struct payload *p, struct payload_flow *pf, const stru
  * decrypt, and the 1200 bytes a client's first datagram must have (RFC 9000 14.1). */
 static bool looks_quic(const uint8_t *b, uint32_t n)
 {
-    if (n < 1200 || (b[0] & 0xc0) != 0xc0)
+    if (n < 1200 || !(b[0] & 0x80)) /* the fixed bit may be greased (RFC 9287) */
         return false;
     uint32_t v = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
     return v == HS_QUIC_V1 || v == HS_QUIC_V2 || v == HS_QUIC_DRAFT29;

@@ -73,11 +73,10 @@ static void hex_is(ProtobufCBinaryData b, const char *want)
     assert_string_equal(hex, want);
 }
 
-static void test_flow_record_tls_flow_round_trips(void **state)
+/* Runs @capture through the real modules; @r ends with the packed record of its last END. */
+static void run_capture(struct run *r, const char *capture)
 {
-    (void)state;
-    static struct run r;
-    memset(&r, 0, sizeof(r));
+    memset(r, 0, sizeof(*r));
     struct features_config xc = {.max_flows = 16, .splt_len = 50};
     struct payload_config pc = {.max_flows = 16,
                                 .prefix = 4096,
@@ -86,24 +85,35 @@ static void test_flow_record_tls_flow_round_trips(void **state)
                                 .stream_buffers = 4,
                                 .meta_records = 4,
                                 .dns_names = 16};
-    r.fs = features_create(&xc, NULL);
-    r.pl = payload_create(&pc, NULL);
+    r->fs = features_create(&xc, NULL);
+    r->pl = payload_create(&pc, NULL);
     struct flow_table_config fc = {.max_flows = 16,
                                    .tcp_idle_ns = 300000000000ULL,
                                    .udp_idle_ns = 60000000000ULL,
                                    .other_idle_ns = 60000000000ULL,
                                    .frag_slots = 4,
                                    .on_packet = on_packet,
-                                   .packet_ctx = &r};
-    r.ft = flow_table_create(&fc, on_event, &r, NULL);
-    assert_non_null(r.fs);
-    assert_non_null(r.pl);
-    assert_non_null(r.ft);
-    struct capture_config cc = {.mode = CAPTURE_OFFLINE, .source = DATA("tls12-zeek-sample.pcap")};
-    struct capture *cap = capture_create(&cc, on_frame, &r, NULL);
+                                   .packet_ctx = r};
+    r->ft = flow_table_create(&fc, on_event, r, NULL);
+    assert_non_null(r->fs);
+    assert_non_null(r->pl);
+    assert_non_null(r->ft);
+    struct capture_config cc = {.mode = CAPTURE_OFFLINE, .source = capture};
+    struct capture *cap = capture_create(&cc, on_frame, r, NULL);
     assert_non_null(cap);
     assert_int_equal(capture_run(cap, 0), 0);
-    flow_table_flush(r.ft, FLOW_END_SHUTDOWN);
+    flow_table_flush(r->ft, FLOW_END_SHUTDOWN);
+    capture_destroy(&cap);
+    flow_table_destroy(&r->ft);
+    payload_destroy(&r->pl);
+    features_destroy(&r->fs);
+}
+
+static void test_flow_record_tls_flow_round_trips(void **state)
+{
+    (void)state;
+    static struct run r;
+    run_capture(&r, DATA("tls12-zeek-sample.pcap"));
     assert_int_equal(r.ends, 1);
 
     Umbra__FlowRecord *rec = umbra__flow_record__unpack(NULL, r.packed_len, r.packed);
@@ -139,17 +149,39 @@ static void test_flow_record_tls_flow_round_trips(void **state)
     hex_is(rec->tls->server->ja3s_md5, "c253ec3ad88e42f8da4032682892f9a0");
     assert_int_equal(rec->tls->server->cipher_suite, 0x0004);
     umbra__flow_record__free_unpacked(rec, NULL);
+}
 
-    capture_destroy(&cap);
-    flow_table_destroy(&r.ft);
-    payload_destroy(&r.pl);
-    features_destroy(&r.fs);
+/* A QUIC flow: version 1 and the Initial's ClientHello. tshark 4.0 on
+ * quic-firefox102-initials-zeek.pcap: quic.version 0x00000001, tls.handshake.
+ * extensions_server_name blog.cloudflare.com, tls.handshake.ja3
+ * b719940c5ab9a3373cb4475d8143ff88, destination connection id length 9 (-e quic.dcil). */
+static void test_flow_record_quic_flow_round_trips(void **state)
+{
+    (void)state;
+    static struct run r;
+    run_capture(&r, DATA("quic-firefox102-initials-zeek.pcap"));
+    assert_int_equal(r.ends, 1);
+    Umbra__FlowRecord *rec = umbra__flow_record__unpack(NULL, r.packed_len, r.packed);
+    assert_non_null(rec);
+    assert_int_equal(rec->key->ip_proto, 17);
+    assert_null(rec->tcp);
+    assert_non_null(rec->quic);
+    assert_int_equal(rec->quic->version, 1);
+    assert_string_equal(rec->quic->sni, "blog.cloudflare.com");
+    assert_int_equal(rec->quic->dcid_len, 9);
+    assert_true(rec->quic->ja4[0] == 'q');
+    assert_non_null(rec->tls);
+    assert_non_null(rec->tls->client);
+    hex_is(rec->tls->client->ja3_md5, "b719940c5ab9a3373cb4475d8143ff88");
+    assert_string_equal(rec->server_name, "blog.cloudflare.com");
+    umbra__flow_record__free_unpacked(rec, NULL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_flow_record_tls_flow_round_trips),
+            cmocka_unit_test(test_flow_record_quic_flow_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

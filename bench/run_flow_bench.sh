@@ -176,6 +176,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 read_packets=$(field packets_read "$bdir/sensor.out")
 [ "$read_packets" = "$ceil_packets" ] ||
     die "the sensor read $read_packets packets, the ceiling $ceil_packets"
@@ -229,7 +230,6 @@ if [ "$use_argus" = 1 ]; then
 - With every feature, at least twice argus's packet rate: **$argus_ok** ($vs_argus x)."
 fi
 c_rss_kb=$(maxof "${c_rss[@]}")
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 ram=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)

@@ -22,7 +22,7 @@ struct pool {
 struct pool *pool_create(const char *name, uint32_t entries, size_t size, struct log *log)
 {
     size = (size + 15) & ~(size_t)15;
-    if (size == 0 || entries > (1u << 28)) {
+    if (size == 0 || entries > (1u << 31)) {
         log_err(log, "pool %s: %u entries of %zu bytes is not a valid size", name, entries, size);
         return NULL;
     }

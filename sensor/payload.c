@@ -56,7 +56,13 @@ enum stream_state {
 
 #define BD_COMPLETE   1 /* the prefix is full: the summary below is final */
 #define BD_UNMEASURED 2 /* payload came while no histogram was free */
-#define DIR_HAVE_ISN  1 /* next_seq was set from the SYN */
+#define BD_RAW        4 /* hist is a raw-byte buffer (the first BD_RAW_CAP bytes), not counts */
+
+/* Most directions carry a few dozen bytes (three in four, in docs/BENCHMARKS.md's capture):
+ * their bytes are kept as they are in a 64-byte buffer, and only a direction that sends more
+ * moves to a 512-byte histogram. */
+#define BD_RAW_CAP   64
+#define DIR_HAVE_ISN 1 /* next_seq was set from the SYN */
 
 struct payload_dir {
     uint32_t bd_bytes; /* bytes counted into the histogram */
@@ -89,6 +95,7 @@ struct payload {
     struct log *log;
     struct payload_flow *flows;
     struct pool *hists;
+    struct pool *raws;    /* BD_RAW_CAP bytes each */
     struct pool *streams; /* PAYLOAD_STREAM_CAP bytes each */
     struct pool *metas;   /* struct payload_meta each */
     struct dns_names *names;
@@ -128,7 +135,8 @@ struct payload *payload_create(const struct payload_config *cfg, struct log *log
                              PAYLOAD_STREAM_CAP, log);
     p->metas = pool_create("metadata", cfg->handshakes ? cfg->meta_records : 0,
                            sizeof(struct payload_meta), log);
-    if (p->hists == NULL || p->streams == NULL || p->metas == NULL)
+    p->raws = pool_create("raw byte buffers", cfg->prefix ? cfg->raw_buffers : 0, BD_RAW_CAP, log);
+    if (p->hists == NULL || p->raws == NULL || p->streams == NULL || p->metas == NULL)
         goto fail;
     if (cfg->handshakes) {
         p->digest = digest_create(log);
@@ -158,6 +166,7 @@ void payload_destroy(struct payload **pp)
     pool_destroy(&p->metas);
     pool_destroy(&p->streams);
     pool_destroy(&p->hists);
+    pool_destroy(&p->raws);
     free(p->flows);
     free(p);
     *pp = NULL;
@@ -199,29 +208,72 @@ static void hist_count(struct hist *h, const uint8_t *b, uint32_t n)
         h->count[b[i]]++;
 }
 
+static void bytedist_give(struct payload *p, struct payload_dir *d)
+{
+    pool_give((d->bd_flags & BD_RAW) ? p->raws : p->hists, d->hist);
+    d->hist = 0;
+    d->bd_flags &= (uint8_t)~BD_RAW;
+}
+
+/* The histogram of a raw-byte buffer, counted on the spot. */
+static void raw_hist(const struct payload *p, const struct payload_dir *d, struct hist *h)
+{
+    memset(h, 0, sizeof(*h));
+    hist_count(h, pool_at(p->raws, d->hist), d->bd_bytes);
+}
+
+static void bytedist_unmeasured(struct payload *p, struct payload_dir *d)
+{
+    if (d->hist != 0)
+        bytedist_give(p, d);
+    d->bd_flags |= BD_UNMEASURED;
+    p->counters[PC_HIST_NONE]++;
+}
+
 static void bytedist_packet(struct payload *p, struct payload_dir *d, const struct pkt *pkt)
 {
     if (d->bd_flags & (BD_COMPLETE | BD_UNMEASURED) || pkt->payload_caplen == 0)
         return;
-    if (d->hist == 0) {
-        d->hist = pool_take(p->hists);
-        if (d->hist == 0) {
-            d->bd_flags |= BD_UNMEASURED;
-            p->counters[PC_HIST_NONE]++;
-            return;
-        }
-        memset(pool_at(p->hists, d->hist), 0, sizeof(struct hist));
-    }
-    struct hist *h = pool_at(p->hists, d->hist);
     uint32_t room = p->cfg.prefix - d->bd_bytes;
     uint32_t n = pkt->payload_caplen < room ? pkt->payload_caplen : room;
-    hist_count(h, pkt->payload, n);
-    d->bd_bytes += n;
+    if (d->hist == 0 && n <= BD_RAW_CAP) {
+        d->hist = pool_take(p->raws);
+        if (d->hist != 0)
+            d->bd_flags |= BD_RAW;
+    }
+    if ((d->bd_flags & BD_RAW) && d->bd_bytes + n <= BD_RAW_CAP) {
+        memcpy((uint8_t *)pool_at(p->raws, d->hist) + d->bd_bytes, pkt->payload, n);
+        d->bd_bytes += n;
+    } else {
+        if (d->hist == 0 || (d->bd_flags & BD_RAW)) {
+            /* Counts from here on: a histogram, with the raw bytes so far counted in. */
+            uint32_t id = pool_take(p->hists);
+            if (id == 0) {
+                bytedist_unmeasured(p, d);
+                return;
+            }
+            struct hist *h = pool_at(p->hists, id);
+            if (d->bd_flags & BD_RAW) {
+                raw_hist(p, d, h);
+                bytedist_give(p, d);
+            } else {
+                memset(h, 0, sizeof(*h));
+            }
+            d->hist = id;
+        }
+        hist_count(pool_at(p->hists, d->hist), pkt->payload, n);
+        d->bd_bytes += n;
+    }
     if (d->bd_bytes == p->cfg.prefix) {
+        struct hist tmp;
+        const struct hist *h = pool_at(p->hists, d->hist);
+        if (d->bd_flags & BD_RAW) {
+            raw_hist(p, d, &tmp);
+            h = &tmp;
+        }
         hist_summary(h, d->bd_bytes, &d->entropy, &d->mean, &d->stddev);
         d->bd_flags |= BD_COMPLETE;
-        pool_give(p->hists, d->hist);
-        d->hist = 0;
+        bytedist_give(p, d);
     }
 }
 
@@ -236,6 +288,10 @@ void payload_bytedist(const struct payload *p, uint32_t slot, int dir, struct pa
         out->entropy = d->entropy;
         out->mean = d->mean;
         out->stddev = d->stddev;
+    } else if (d->hist != 0 && (d->bd_flags & BD_RAW)) {
+        struct hist tmp;
+        raw_hist(p, d, &tmp);
+        hist_summary(&tmp, d->bd_bytes, &out->entropy, &out->mean, &out->stddev);
     } else if (d->hist != 0) {
         hist_summary(pool_at(p->hists, d->hist), d->bd_bytes, &out->entropy, &out->mean,
                      &out->stddev);
@@ -750,8 +806,8 @@ void payload_flow_end(struct payload *p, uint32_t slot)
     struct payload_flow *pf = &p->flows[slot];
     for (int i = 0; i < 2; i++) {
         struct payload_dir *d = &pf->d[i];
-        pool_give(p->hists, d->hist);
-        d->hist = 0;
+        if (d->hist != 0)
+            bytedist_give(p, d);
         if (d->stream != 0)
             stream_close(p, d);
     }
@@ -799,6 +855,7 @@ void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char 
     for (int i = 1; i < HS_QUIC_STATUS_COUNT; i++)
         fn(ctx, hs_quic_status_name((enum hs_quic_status)i), p->quic_status[i]);
     pool_counters(p->hists, "bytedist_buffers", fn, ctx);
+    pool_counters(p->raws, "bytedist_raw_buffers", fn, ctx);
     pool_counters(p->streams, "stream_buffers", fn, ctx);
     pool_counters(p->metas, "meta_records", fn, ctx);
     if (p->names != NULL) {
@@ -814,6 +871,6 @@ size_t payload_memory(const struct payload *p)
 {
     size_t n = p->cfg.max_flows ? p->cfg.max_flows : 1;
     return sizeof(*p) + n * sizeof(struct payload_flow) + pool_memory(p->hists) +
-           pool_memory(p->streams) + pool_memory(p->metas) +
+           pool_memory(p->raws) + pool_memory(p->streams) + pool_memory(p->metas) +
            (p->names != NULL ? dns_names_memory(p->names) : 0);
 }

@@ -37,7 +37,8 @@ struct payload;
 struct payload_config {
     uint32_t max_flows;      /* slots, as the flow table's */
     uint32_t prefix;         /* byte-distribution prefix per direction, bytes; 0 = off */
-    uint32_t hist_buffers;   /* histograms lent at once */
+    uint32_t hist_buffers;   /* 512-byte histograms lent at once */
+    uint32_t raw_buffers;    /* 64-byte buffers for a direction's first bytes, lent at once */
     bool handshakes;         /* read clear-text handshakes */
     uint32_t stream_buffers; /* handshake stream buffers lent at once */
     uint32_t meta_records;   /* flows with handshake metadata at once */

@@ -81,6 +81,7 @@ static void run_capture(struct run *r, const char *capture)
     struct payload_config pc = {.max_flows = 16,
                                 .prefix = 4096,
                                 .hist_buffers = 8,
+                                .raw_buffers = 8,
                                 .handshakes = true,
                                 .stream_buffers = 4,
                                 .meta_records = 4,

@@ -37,11 +37,12 @@ static uint64_t counter(const struct payload *p, const char *name)
     return c.value;
 }
 
-static struct payload *mk(uint32_t prefix, uint32_t hists)
+static struct payload *mk(uint32_t prefix, uint32_t hists, uint32_t raws)
 {
     struct payload_config cfg = {.max_flows = 4,
                                  .prefix = prefix,
                                  .hist_buffers = hists,
+                                 .raw_buffers = raws,
                                  .handshakes = true,
                                  .stream_buffers = 2,
                                  .meta_records = 2,
@@ -106,7 +107,7 @@ static void feed(struct payload *p, uint32_t slot, int dir, const struct flow *f
 static void test_payload_bytedist_two_values(void **state)
 {
     (void)state;
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow f = mkflow(17, 9999, 2);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "aabb", 4), true);
     assert_bd(p, 0, FLOW_DIR_CLIENT, 4, 1.0, 97.5, 0.5);
@@ -119,17 +120,17 @@ static void test_payload_bytedist_two_values(void **state)
 
 /* Prefix 6 over "abcd" + "efgh": the bytes a..f count, g and h do not. Six values once each:
  * entropy log2 6 = 2.5849625007; mean (97 + ... + 102) / 6 = 99.5; variance
- * (2.5^2 + 1.5^2 + 0.5^2) * 2 / 6 = 17.5 / 6 = 2.916667, stddev 1.7078251277. Once complete,
- * the histogram goes back to the pool. */
+ * (2.5^2 + 1.5^2 + 0.5^2) * 2 / 6 = 17.5 / 6 = 2.916667, stddev 1.7078251277. Four bytes are
+ * kept raw; once the prefix is complete, the buffer goes back to the pool. */
 static void test_payload_bytedist_prefix_spans_packets(void **state)
 {
     (void)state;
-    struct payload *p = mk(6, 4);
+    struct payload *p = mk(6, 4, 4);
     struct flow f = mkflow(17, 9999, 2);
     feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, "abcd", 4), true);
-    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 1);
+    assert_int_equal(counter(p, "bytedist_raw_buffers_in_use"), 1);
     feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, "efgh", 4), false);
-    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 0);
+    assert_int_equal(counter(p, "bytedist_raw_buffers_in_use"), 0);
     feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, "zzzz", 4), false); /* past the prefix */
     assert_bd(p, 0, FLOW_DIR_SERVER, 6, 2.5849625007, 99.5, 1.7078251277);
     struct payload_bytedist bd;
@@ -146,7 +147,7 @@ static void test_payload_bytedist_uniform(void **state)
     uint8_t all[256];
     for (int i = 0; i < 256; i++)
         all[i] = (uint8_t)i;
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow f = mkflow(6, 443, 2);
     feed(p, 1, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1, all, 256), true);
     assert_bd(p, 1, FLOW_DIR_CLIENT, 256, 8.0, 127.5, 73.9002706355);
@@ -157,7 +158,7 @@ static void test_payload_bytedist_uniform(void **state)
 static void test_payload_bytedist_pool_exhausted(void **state)
 {
     (void)state;
-    struct payload *p = mk(4096, 1);
+    struct payload *p = mk(4096, 1, 0);
     struct flow f = mkflow(17, 9999, 2);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "x", 1), true);
     feed(p, 1, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, "y", 1), true);
@@ -174,6 +175,43 @@ static void test_payload_bytedist_pool_exhausted(void **state)
     payload_destroy(&p);
 }
 
+/* 40 + 40 + 20 bytes: the first 40 are kept raw (64-byte buffer), the next 40 overflow it, so
+ * all 80 move into a histogram, which takes the last 20 too. Bytes: 40 x 'a', 40 x 'b', 20 x
+ * 'c': p = 0.4, 0.4, 0.2; entropy = -(2 * 0.4 log2 0.4 + 0.2 log2 0.2) = 1.5219280949;
+ * mean = (40*97 + 40*98 + 20*99) / 100 = 97.8; variance = (40*0.8^2 + 40*0.2^2 + 20*1.2^2)/100
+ * = 0.56, stddev 0.7483314774. Without a free histogram the direction is unmeasured and its
+ * raw buffer goes back. */
+static void test_payload_bytedist_raw_then_histogram(void **state)
+{
+    (void)state;
+    uint8_t a[40], b[40], c[20];
+    memset(a, 'a', sizeof(a));
+    memset(b, 'b', sizeof(b));
+    memset(c, 'c', sizeof(c));
+    struct payload *p = mk(4096, 1, 1);
+    struct flow f = mkflow(17, 9999, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, a, 40), true);
+    assert_int_equal(counter(p, "bytedist_raw_buffers_in_use"), 1);
+    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 0);
+    assert_bd(p, 0, FLOW_DIR_CLIENT, 40, 0, 97, 0);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, b, 40), false);
+    assert_int_equal(counter(p, "bytedist_raw_buffers_in_use"), 0);
+    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 1);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, c, 20), false);
+    assert_bd(p, 0, FLOW_DIR_CLIENT, 100, 1.5219280949, 97.8, 0.7483314774);
+    /* The server direction gets the raw buffer back, then needs a histogram: none is free. */
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, a, 40), false);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, b, 40), false);
+    struct payload_bytedist bd;
+    payload_bytedist(p, 0, FLOW_DIR_SERVER, &bd);
+    assert_true(bd.unmeasured);
+    assert_int_equal(counter(p, "bytedist_no_buffer"), 1);
+    assert_int_equal(counter(p, "bytedist_raw_buffers_in_use"), 0);
+    payload_flow_end(p, 0);
+    assert_int_equal(counter(p, "bytedist_buffers_in_use"), 0);
+    payload_destroy(&p);
+}
+
 /* An HTTP request in two segments after the SYN (seq 1000, so data starts at 1001); the second
  * segment is sent twice. Host and User-Agent come from the reassembled request. */
 static void test_payload_http_request_over_two_segments(void **state)
@@ -181,7 +219,7 @@ static void test_payload_http_request_over_two_segments(void **state)
     (void)state;
     const char *a = "GET /x HTTP/1.1\r\nHo";
     const char *b = "st: example.com\r\nUser-Agent: t/1\r\n\r\n";
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow f = mkflow(6, 8080, 2);
     feed(p, 2, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 1000, NULL, 0), true);
     feed(p, 2, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1001, a, (uint32_t)strlen(a)), false);
@@ -209,7 +247,7 @@ static void test_payload_stream_gap_gives_up(void **state)
 {
     (void)state;
     const char *a = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow f = mkflow(6, 80, 2);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 1000, NULL, 0), true);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1011, a, (uint32_t)strlen(a)), false);
@@ -224,7 +262,7 @@ static void test_payload_stream_cut_gives_up(void **state)
 {
     (void)state;
     const char *a = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow f = mkflow(6, 80, 2);
     struct pkt pk = mkpkt(6, 0x18, 5, a, (uint32_t)strlen(a));
     pk.payload_caplen = 10;
@@ -251,7 +289,7 @@ static const uint8_t dns_response[] = {
 static void test_payload_dns_query_answer_and_name_map(void **state)
 {
     (void)state;
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow dns = mkflow(17, 53, 53);
     feed(p, 0, FLOW_DIR_CLIENT, &dns, mkpkt(17, 0, 0, dns_query, sizeof(dns_query)), true);
     feed(p, 0, FLOW_DIR_SERVER, &dns, mkpkt(17, 0, 0, dns_response, sizeof(dns_response)), false);
@@ -281,7 +319,7 @@ static void test_payload_dns_query_answer_and_name_map(void **state)
 static void test_payload_dns_malformed_is_counted(void **state)
 {
     (void)state;
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow dns = mkflow(17, 53, 53);
     feed(p, 0, FLOW_DIR_CLIENT, &dns, mkpkt(17, 0, 0, dns_query, 20), true);
     assert_int_equal(counter(p, "dns_messages"), 0);
@@ -350,7 +388,7 @@ static void test_payload_ssh_handshake_and_keystrokes(void **state)
     memset(junk, 0x5a, sizeof(junk));
     size_t cn = ssh_clear(cs, "SSH-2.0-OpenSSH_9.6\r\n");
     size_t sn = ssh_clear(ss, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
-    struct payload *p = mk(4096, 4);
+    struct payload *p = mk(4096, 4, 4);
     struct flow f = mkflow(6, 22, 2);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 100, NULL, 0), true);
     feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x12, 900, NULL, 0), false);
@@ -396,6 +434,7 @@ int main(void)
             cmocka_unit_test(test_payload_bytedist_prefix_spans_packets),
             cmocka_unit_test(test_payload_bytedist_uniform),
             cmocka_unit_test(test_payload_bytedist_pool_exhausted),
+            cmocka_unit_test(test_payload_bytedist_raw_then_histogram),
             cmocka_unit_test(test_payload_http_request_over_two_segments),
             cmocka_unit_test(test_payload_stream_gap_gives_up),
             cmocka_unit_test(test_payload_stream_cut_gives_up),

@@ -212,6 +212,10 @@ f_feat=$(field features_bytes "$bdir/features.out")
 f_hist_max=$(field bytedist_buffers_max_used "$bdir/features.out")
 f_hist_none=$(field bytedist_no_buffer "$bdir/features.out")
 f_meta_max=$(field meta_records_max_used "$bdir/features.out")
+f_meta_none=$(field meta_no_record "$bdir/features.out")
+f_raw_max=$(field bytedist_raw_buffers_max_used "$bdir/features.out")
+f_stream_max=$(field stream_buffers_max_used "$bdir/features.out")
+f_stream_none=$(field stream_no_buffer "$bdir/features.out")
 read -r f_pps f_ns f_ratio f_slot f_rss_flow < <(awk -v p="$ceil_packets" -v cw="$c_w" \
     -v fw="$f_w" -v peak="$f_peak" -v maxf="$max_flows" -v t="$f_table" -v x="$f_feat" \
     -v fr="$f_rss_kb" -v cr="$(maxof "${c_rss[@]}")" 'BEGIN {
@@ -285,12 +289,18 @@ Targets:
 
 With every feature on: flow table and per-slot feature arrays $f_slot bytes per slot; resident
 memory above the ceiling's, per active flow, $f_rss_flow bytes (peak RSS difference / $f_peak
-flows; it includes the lent buffers). Byte histograms lent at most at once: $f_hist_max
-(refused: $f_hist_none); handshake records at most at once: $f_meta_max.
+flows; it includes the lent buffers). Lent at most at once: byte histograms $f_hist_max
+(requests refused: $f_hist_none), 64-byte raw buffers $f_raw_max, handshake records
+$f_meta_max (refused: $f_meta_none), stream buffers $f_stream_max (refused: $f_stream_none).
+A refusal leaves that flow direction without the feature, so refusals make the every-feature
+rate look better than it is.
 
 Command: \`bash bench/run_flow_bench.sh\` (BENCH_PACKETS=$packets BENCH_CONCURRENT=$concurrent
 BENCH_WEIGHTS=$weights BENCH_MAX_GAP=$max_gap BENCH_MAX_FLOWS=$max_flows); the sensor ran as
-\`umbra-sensor -r CAPTURE --set flow.max_flows=$max_flows --set features.enabled=false -q\`.
+\`umbra-sensor -r CAPTURE --set flow.max_flows=$max_flows --set features.enabled=false -q\`
+(flow tracking) and \`umbra-sensor -r CAPTURE --set flow.max_flows=$max_flows -q\` (every
+feature at its default); argus as \`argus -r CAPTURE -w FILE -A -J -R -Z\` (Debian's
+argus-server $(dpkg-query -W -f='${Version}' argus-server 2>/dev/null || echo '?')).
 EOF
 )
 

@@ -23,6 +23,7 @@
     X(PC_STREAM_GAP, "stream_gap")                                                                 \
     X(PC_STREAM_FULL, "stream_full")                                                               \
     X(PC_STREAM_CUT, "stream_cut")                                                                 \
+    X(PC_STREAM_MISSED, "stream_missed")                                                           \
     X(PC_META_NONE, "meta_no_record")                                                              \
     X(PC_DNS_MESSAGES, "dns_messages")                                                             \
     X(PC_HTTP_REQUESTS, "http_requests")                                                           \
@@ -613,6 +614,25 @@ static void tls_stream(struct payload *p, struct payload_flow *pf, int dir, cons
     stream_close(p, d);
 }
 
+/*
+ * A TLS peer answers a flight only once it has all of it: when the server sends, the client's
+ * hello was whole; when the client sends after the ServerHello, so was the server's flight. A
+ * stream of the other side still waiting then lacks segments the sensor did not see, and would
+ * hold its buffer until the flow ends: it is given up (counted). The server side needs its
+ * hello read first, since a TLS 1.3 client may send early data before the ServerHello.
+ */
+static void tls_peer_moved_on(struct payload *p, struct payload_flow *pf, int dir)
+{
+    struct payload_dir *o = &pf->d[!dir];
+    const struct payload_meta *meta = meta_of(p, pf);
+    if (o->state != STREAM_OPEN || meta == NULL)
+        return;
+    if (dir == FLOW_DIR_CLIENT && !meta->u.tls.have_server)
+        return;
+    p->counters[PC_STREAM_MISSED]++;
+    stream_close(p, o);
+}
+
 uint16_t payload_tls_version(const struct payload_tls *t)
 {
     if (t->have_server)
@@ -779,6 +799,7 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
             ssh_dynamics(&meta_of(p, pf)->u.ssh, dir, pkt);
         break;
     case PAYLOAD_TLS:
+        tls_peer_moved_on(p, pf, dir);
         if (d->state != STREAM_DONE)
             tls_stream(p, pf, dir, pkt);
         break;

@@ -124,13 +124,12 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
     struct payload_config pcfg = {
             .max_flows = max_flows,
             .prefix = (uint32_t)cfg->feat_bd_prefix,
-            .hist_buffers =
-                    cfg->feat_bd_buffers ? (uint32_t)cfg->feat_bd_buffers : (max_flows + 1) / 2,
+            .hist_buffers = cfg->feat_bd_buffers ? (uint32_t)cfg->feat_bd_buffers : max_flows,
             /* Both directions of every flow may hold one: 128 bytes a slot at most. */
             .raw_buffers = 2 * max_flows,
             .handshakes = cfg->feat_handshakes,
             .stream_buffers = (uint32_t)cfg->feat_streams,
-            .meta_records = cfg->feat_meta ? (uint32_t)cfg->feat_meta : (max_flows + 3) / 4,
+            .meta_records = cfg->feat_meta ? (uint32_t)cfg->feat_meta : (max_flows + 1) / 2,
             .dns_names = (uint32_t)cfg->feat_dns_names,
             .seed = hash_seed(),
     };

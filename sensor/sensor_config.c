@@ -178,7 +178,7 @@ static const struct config_option sensor_options[] = {
          .max = 1LL << 28,
          .def = "0",
          .help = "byte histograms lent at once (one per direction whose prefix is filling); "
-                 "0 = half of flow.max_flows"},
+                 "0 = as many as flow.max_flows"},
         {.key = "features.handshakes",
          .type = CONFIG_BOOL,
          .offset = OFF(feat_handshakes),
@@ -198,7 +198,7 @@ static const struct config_option sensor_options[] = {
          .min = 0,
          .max = 1LL << 28,
          .def = "0",
-         .help = "flows holding handshake metadata at once; 0 = a quarter of flow.max_flows"},
+         .help = "flows holding handshake metadata at once; 0 = half of flow.max_flows"},
         {.key = "features.dns_names",
          .type = CONFIG_INT,
          .offset = OFF(feat_dns_names),

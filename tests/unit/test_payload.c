@@ -427,6 +427,29 @@ static void test_payload_ssh_handshake_and_keystrokes(void **state)
     payload_destroy(&p);
 }
 
+/* A ClientHello of which the sensor saw only the first 10 bytes (the record says 0x50 follow),
+ * then the server answers: the client's hello was whole at the server, so the missing bytes
+ * will not come, and the client's stream buffer is given up (stream_missed). */
+static void test_payload_tls_stream_given_up_when_the_server_answers(void **state)
+{
+    (void)state;
+    const uint8_t part[10] = {0x16, 0x03, 0x01, 0x00, 0x50, 0x01, 0x00, 0x00, 0x4c, 0x03};
+    const uint8_t answer[5] = {0x16, 0x03, 0x03, 0x00, 0x40};
+    struct payload *p = mk(4096, 4, 4);
+    struct flow f = mkflow(6, 443, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 1000, NULL, 0), true);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 1001, part, sizeof(part)), false);
+    assert_int_equal(payload_meta(p, 0)->kind, PAYLOAD_TLS);
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 1);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 5001, answer, sizeof(answer)), false);
+    assert_int_equal(counter(p, "stream_missed"), 1);
+    /* The server's own stream is open now (its record is incomplete): one buffer in use. */
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 1);
+    payload_flow_end(p, 0);
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 0);
+    payload_destroy(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +464,7 @@ int main(void)
             cmocka_unit_test(test_payload_dns_query_answer_and_name_map),
             cmocka_unit_test(test_payload_dns_malformed_is_counted),
             cmocka_unit_test(test_payload_ssh_handshake_and_keystrokes),
+            cmocka_unit_test(test_payload_tls_stream_given_up_when_the_server_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,9 +87,28 @@ struct payload_flow {
 /* Part of the 1 KiB per flow budget: docs/BENCHMARKS.md reports it. */
 _Static_assert(sizeof(struct payload_flow) == 104, "struct payload_flow: update docs");
 
-struct hist {
-    uint16_t count[256]; /* a prefix is at most 65535 bytes */
+/*
+ * A histogram of one direction's prefix, dense and exact: 8-bit counts, and for the few values
+ * seen 256 times or more, how many times their count wrapped. A prefix of P bytes has at most
+ * P / 256 such values, so the overflow table has room for ceil(P / 256) (16 for the default
+ * 4096: 290 bytes instead of the 512 of 16-bit counts). Entries are sized from the prefix.
+ */
+struct hist_over {
+    uint8_t value;
+    uint8_t wraps; /* count = low + 256 * wraps; at most 65535 / 256 */
 };
+
+struct hist {
+    uint8_t low[256]; /* each value's count, mod 256 */
+    uint8_t n_over;   /* entries of over[] used */
+    uint8_t pad;
+    struct hist_over over[]; /* over_cap entries */
+};
+
+static size_t hist_size(uint32_t prefix)
+{
+    return sizeof(struct hist) + (prefix + 255) / 256 * sizeof(struct hist_over);
+}
 
 struct payload {
     struct payload_config cfg;
@@ -130,8 +149,8 @@ struct payload *payload_create(const struct payload_config *cfg, struct log *log
         log_err(log, "payload: out of memory for %zu flows", n);
         goto fail;
     }
-    p->hists = pool_create("histograms", cfg->prefix ? cfg->hist_buffers : 0, sizeof(struct hist),
-                           log);
+    p->hists = pool_create("histograms", cfg->prefix ? cfg->hist_buffers : 0,
+                           hist_size(cfg->prefix), log);
     p->streams = pool_create("streams", cfg->handshakes ? cfg->stream_buffers : 0,
                              PAYLOAD_STREAM_CAP, log);
     p->metas = pool_create("metadata", cfg->handshakes ? cfg->meta_records : 0,
@@ -176,11 +195,11 @@ void payload_destroy(struct payload **pp)
 /* ---- byte distribution ---- */
 
 /*
- * The summary of a histogram of @n bytes. Mean and variance from exact integer sums (no rounding
+ * The summary of the counts of @n bytes. Mean and variance from exact integer sums (no rounding
  * until the last step); entropy -sum p log2 p over the byte values in order.
  */
-static void hist_summary(const struct hist *h, uint32_t n, double *entropy, double *mean,
-                         double *stddev)
+static void counts_summary(const uint32_t count[256], uint32_t n, double *entropy, double *mean,
+                           double *stddev)
 {
     *entropy = *mean = *stddev = 0;
     if (n == 0)
@@ -188,7 +207,7 @@ static void hist_summary(const struct hist *h, uint32_t n, double *entropy, doub
     uint64_t s1 = 0, s2 = 0;
     double e = 0;
     for (unsigned v = 0; v < 256; v++) {
-        uint64_t c = h->count[v];
+        uint64_t c = count[v];
         if (c == 0)
             continue;
         s1 += c * v;
@@ -203,10 +222,47 @@ static void hist_summary(const struct hist *h, uint32_t n, double *entropy, doub
     *stddev = sqrt((double)num) / n;
 }
 
+static void hist_summary(const struct hist *h, uint32_t n, double *entropy, double *mean,
+                         double *stddev)
+{
+    uint32_t count[256];
+    for (unsigned v = 0; v < 256; v++)
+        count[v] = h->low[v];
+    for (uint8_t i = 0; i < h->n_over; i++)
+        count[h->over[i].value] += 256u * h->over[i].wraps;
+    counts_summary(count, n, entropy, mean, stddev);
+}
+
+/* A value's count wrapped past 255: one more 256 in its overflow entry. The table cannot fill:
+ * it has an entry for every 256 bytes of prefix. */
+static void hist_wrap(struct hist *h, uint8_t v)
+{
+    for (uint8_t i = 0; i < h->n_over; i++) {
+        if (h->over[i].value == v) {
+            h->over[i].wraps++;
+            return;
+        }
+    }
+    h->over[h->n_over].value = v;
+    h->over[h->n_over].wraps = 1;
+    h->n_over++;
+}
+
 static void hist_count(struct hist *h, const uint8_t *b, uint32_t n)
 {
+    for (uint32_t i = 0; i < n; i++) {
+        if (++h->low[b[i]] == 0)
+            hist_wrap(h, b[i]);
+    }
+}
+
+/* The summary of a raw-byte buffer's @n bytes. */
+static void raw_summary(const uint8_t *b, uint32_t n, double *entropy, double *mean, double *stddev)
+{
+    uint32_t count[256] = {0};
     for (uint32_t i = 0; i < n; i++)
-        h->count[b[i]]++;
+        count[b[i]]++;
+    counts_summary(count, n, entropy, mean, stddev);
 }
 
 static void bytedist_give(struct payload *p, struct payload_dir *d)
@@ -214,13 +270,6 @@ static void bytedist_give(struct payload *p, struct payload_dir *d)
     pool_give((d->bd_flags & BD_RAW) ? p->raws : p->hists, d->hist);
     d->hist = 0;
     d->bd_flags &= (uint8_t)~BD_RAW;
-}
-
-/* The histogram of a raw-byte buffer, counted on the spot. */
-static void raw_hist(const struct payload *p, const struct payload_dir *d, struct hist *h)
-{
-    memset(h, 0, sizeof(*h));
-    hist_count(h, pool_at(p->raws, d->hist), d->bd_bytes);
 }
 
 static void bytedist_unmeasured(struct payload *p, struct payload_dir *d)
@@ -254,11 +303,10 @@ static void bytedist_packet(struct payload *p, struct payload_dir *d, const stru
                 return;
             }
             struct hist *h = pool_at(p->hists, id);
+            memset(h, 0, sizeof(*h));
             if (d->bd_flags & BD_RAW) {
-                raw_hist(p, d, h);
+                hist_count(h, pool_at(p->raws, d->hist), d->bd_bytes);
                 bytedist_give(p, d);
-            } else {
-                memset(h, 0, sizeof(*h));
             }
             d->hist = id;
         }
@@ -266,13 +314,11 @@ static void bytedist_packet(struct payload *p, struct payload_dir *d, const stru
         d->bd_bytes += n;
     }
     if (d->bd_bytes == p->cfg.prefix) {
-        struct hist tmp;
-        const struct hist *h = pool_at(p->hists, d->hist);
-        if (d->bd_flags & BD_RAW) {
-            raw_hist(p, d, &tmp);
-            h = &tmp;
-        }
-        hist_summary(h, d->bd_bytes, &d->entropy, &d->mean, &d->stddev);
+        if (d->bd_flags & BD_RAW)
+            raw_summary(pool_at(p->raws, d->hist), d->bd_bytes, &d->entropy, &d->mean, &d->stddev);
+        else
+            hist_summary(pool_at(p->hists, d->hist), d->bd_bytes, &d->entropy, &d->mean,
+                         &d->stddev);
         d->bd_flags |= BD_COMPLETE;
         bytedist_give(p, d);
     }
@@ -290,9 +336,8 @@ void payload_bytedist(const struct payload *p, uint32_t slot, int dir, struct pa
         out->mean = d->mean;
         out->stddev = d->stddev;
     } else if (d->hist != 0 && (d->bd_flags & BD_RAW)) {
-        struct hist tmp;
-        raw_hist(p, d, &tmp);
-        hist_summary(&tmp, d->bd_bytes, &out->entropy, &out->mean, &out->stddev);
+        raw_summary(pool_at(p->raws, d->hist), d->bd_bytes, &out->entropy, &out->mean,
+                    &out->stddev);
     } else if (d->hist != 0) {
         hist_summary(pool_at(p->hists, d->hist), d->bd_bytes, &out->entropy, &out->mean,
                      &out->stddev);

@@ -212,6 +212,36 @@ static void test_payload_bytedist_raw_then_histogram(void **state)
     payload_destroy(&p);
 }
 
+/* Counts past 255 wrap into the overflow table and stay exact. 600 x 'a', 300 x 'b', 100 x 'c'
+ * in packets of 100: p = 0.6, 0.3, 0.1; entropy = -(0.6 log2 0.6 + 0.3 log2 0.3 + 0.1 log2 0.1)
+ * = 1.2954618442; mean = (600*97 + 300*98 + 100*99) / 1000 = 97.5; variance = (600 * 0.5^2 +
+ * 300 * 0.5^2 + 100 * 1.5^2) / 1000 = 0.45, stddev 0.6708203932. Then a prefix of 65535 bytes
+ * all 'z' (122): its count wraps 255 times; entropy 0, mean 122, stddev 0. */
+static void test_payload_bytedist_counts_past_255(void **state)
+{
+    (void)state;
+    uint8_t buf[100];
+    struct payload *p = mk(4096, 2, 2);
+    struct flow f = mkflow(17, 9999, 2);
+    for (int i = 0; i < 10; i++) {
+        memset(buf, i < 6 ? 'a' : i < 9 ? 'b' : 'c', sizeof(buf));
+        feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, buf, sizeof(buf)), i == 0);
+    }
+    assert_bd(p, 0, FLOW_DIR_CLIENT, 1000, 1.2954618442, 97.5, 0.6708203932);
+    payload_destroy(&p);
+
+    static uint8_t z[1500];
+    memset(z, 'z', sizeof(z));
+    p = mk(65535, 2, 2);
+    for (uint32_t sent = 0; sent < 65535; sent += sizeof(z))
+        feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(17, 0, 0, z, sizeof(z)), sent == 0);
+    assert_bd(p, 0, FLOW_DIR_SERVER, 65535, 0, 122, 0);
+    struct payload_bytedist bd;
+    payload_bytedist(p, 0, FLOW_DIR_SERVER, &bd);
+    assert_true(bd.complete);
+    payload_destroy(&p);
+}
+
 /* An HTTP request in two segments after the SYN (seq 1000, so data starts at 1001); the second
  * segment is sent twice. Host and User-Agent come from the reassembled request. */
 static void test_payload_http_request_over_two_segments(void **state)
@@ -458,6 +488,7 @@ int main(void)
             cmocka_unit_test(test_payload_bytedist_uniform),
             cmocka_unit_test(test_payload_bytedist_pool_exhausted),
             cmocka_unit_test(test_payload_bytedist_raw_then_histogram),
+            cmocka_unit_test(test_payload_bytedist_counts_past_255),
             cmocka_unit_test(test_payload_http_request_over_two_segments),
             cmocka_unit_test(test_payload_stream_gap_gives_up),
             cmocka_unit_test(test_payload_stream_cut_gives_up),

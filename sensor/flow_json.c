@@ -108,8 +108,9 @@ static const char *addr_text(const struct flow *f, const uint8_t *addr, char *bu
  * ("629503200.000040"), which a double printed by jansson cannot promise, and an OPEN event is
  * written on the packet path, which allocates nothing.
  */
-/* 2 KiB of flow and features, and 200 SPLT entries of at most 22 characters. */
-#define JSON_LINE_MAX 8192
+/* 2.5 KiB of flow and features, 200 SPLT entries of at most 22 characters, and at most about
+ * 2 KiB of handshake strings (each at most 255 characters), with room for escaping. */
+#define JSON_LINE_MAX 16384
 
 struct jbuf {
     char buf[JSON_LINE_MAX];
@@ -502,7 +503,8 @@ void flow_json_write(struct flow_json *fj, const struct flow_event *ev, const st
     b.overflow = false;
     event_line(&b, ev, fs, pl);
     if (b.overflow) {
-        /* Cannot happen with today's fields (a line is under 7 KiB); counted if it does. */
+        /* Cannot happen with today's fields (a line is under 10 KiB: a 200-entry SPLT, an SSH or
+         * TLS flow's longest strings escaped); counted if it does. */
         if (fj->errors++ == 0)
             log_err(fj->log, "flow_json: event longer than %d bytes flow_id=%llu", JSON_LINE_MAX,
                     (unsigned long long)ev->info->id);

@@ -711,8 +711,11 @@ static void quic_datagram(struct payload *p, struct payload_flow *pf, const stru
                                         q->dcid.len, p->quic_plain, sizeof(p->quic_plain), &in);
     p->quic_status[st]++;
     if (st != HS_QUIC_OK) {
-        if (q->initials == 0) /* not QUIC after all, or not a client Initial */
-            d->state = STREAM_DONE;
+        if (q->initials == 0) { /* not QUIC after all, or not a client Initial: nothing to keep */
+            pool_give(p->metas, pf->meta);
+            pf->meta = 0;
+            pf->kind = PAYLOAD_NONE;
+        }
         return;
     }
     if (q->initials++ == 0) {

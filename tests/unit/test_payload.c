@@ -480,6 +480,28 @@ static void test_payload_tls_stream_given_up_when_the_server_answers(void **stat
     payload_destroy(&p);
 }
 
+/* A UDP datagram that looks like a QUIC v1 Initial (long header, version 1, 1200 bytes) but
+ * does not decrypt: counted, and the flow's record goes back at once rather than at its end. */
+static void test_payload_quic_lookalike_gives_its_record_back(void **state)
+{
+    (void)state;
+    static uint8_t d[1200];
+    memset(d, 0x5a, sizeof(d));
+    d[0] = 0xc3;
+    d[1] = d[2] = d[3] = 0;
+    d[4] = 1;
+    d[5] = 8; /* DCID length, then 8 bytes of 0x5a; the rest cannot authenticate */
+    struct payload *p = mk(4096, 4, 4);
+    struct flow f = mkflow(17, 443, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, d, sizeof(d)), true);
+    assert_int_equal(counter(p, "meta_records_in_use"), 0);
+    assert_null(payload_meta(p, 0));
+    assert_true(counter(p, "quic_decrypt_failed") + counter(p, "quic_bad_header") +
+                        counter(p, "quic_truncated") ==
+                1);
+    payload_destroy(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +518,7 @@ int main(void)
             cmocka_unit_test(test_payload_dns_malformed_is_counted),
             cmocka_unit_test(test_payload_ssh_handshake_and_keystrokes),
             cmocka_unit_test(test_payload_tls_stream_given_up_when_the_server_answers),
+            cmocka_unit_test(test_payload_quic_lookalike_gives_its_record_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

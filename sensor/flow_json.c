@@ -149,6 +149,8 @@ static void jb_strval(struct jbuf *b, const char *s)
             jb_printf(b, "\\%c", c);
         else if (c < 0x20)
             jb_printf(b, "\\u%04x", c);
+        else if (c >= 0x7f) /* not ASCII: the line must stay valid UTF-8 whatever a peer sent */
+            jb_printf(b, "?");
         else
             jb_printf(b, "%c", c);
     }
@@ -252,6 +254,8 @@ static void jb_bytedist(struct jbuf *b, const char *side, const struct payload_b
     char key[48];
 #define JB_KEY(name) (snprintf(key, sizeof(key), "%s_%s", side, name), key)
     jb_u64(b, JB_KEY("bytedist_bytes"), bd->bytes);
+    if (bd->unmeasured)
+        jb_u64(b, JB_KEY("bytedist_unmeasured"), 1);
     if (bd->bytes > 0) {
         jb_real(b, JB_KEY("entropy"), bd->entropy, 6);
         jb_real(b, JB_KEY("byte_mean"), bd->mean, 6);

@@ -28,7 +28,7 @@
     X(PC_DNS_MESSAGES, "dns_messages")                                                             \
     X(PC_HTTP_REQUESTS, "http_requests")                                                           \
     X(PC_HTTP_NOT_HTTP, "http_not_http")                                                           \
-    X(PC_HTTP_INCOMPLETE, "http_incomplete")                                                       \
+    X(PC_STREAM_UNFINISHED, "stream_unfinished")                                                   \
     X(PC_SSH_HANDSHAKES, "ssh_handshakes")                                                         \
     X(PC_TLS_CLIENT_HELLOS, "tls_client_hellos")                                                   \
     X(PC_TLS_SERVER_HELLOS, "tls_server_hellos")                                                   \
@@ -276,6 +276,7 @@ static void bytedist_unmeasured(struct payload *p, struct payload_dir *d)
 {
     if (d->hist != 0)
         bytedist_give(p, d);
+    d->bd_bytes = 0; /* the bytes counted so far went with the buffer */
     d->bd_flags |= BD_UNMEASURED;
     p->counters[PC_HIST_NONE]++;
 }
@@ -390,6 +391,8 @@ static void stream_close(struct payload *p, struct payload_dir *d)
  */
 static bool stream_add(struct payload *p, struct payload_dir *d, const struct pkt *pkt)
 {
+    /* Data on a SYN (TCP Fast Open, RFC 7413) starts after the SYN's own sequence number. */
+    uint32_t seq = pkt->tcp_seq + ((pkt->tcp_flags & 0x02) ? 1u : 0u);
     if (d->state == STREAM_IDLE) {
         d->stream = pool_take(p->streams);
         if (d->stream == 0) {
@@ -400,9 +403,9 @@ static bool stream_add(struct payload *p, struct payload_dir *d, const struct pk
         d->state = STREAM_OPEN;
         d->stream_len = 0;
         if (!(d->flags & DIR_HAVE_ISN))
-            d->next_seq = pkt->tcp_seq; /* the SYN was missed: start where the data does */
+            d->next_seq = seq; /* the SYN was missed: start where the data does */
     }
-    uint32_t off = d->next_seq - pkt->tcp_seq; /* bytes of this segment the stream has */
+    uint32_t off = d->next_seq - seq; /* bytes of this segment the stream has */
     if (off > (uint32_t)INT32_MAX) {
         p->counters[PC_STREAM_GAP]++;
         stream_close(p, d);
@@ -528,12 +531,14 @@ static bool stream_full(const struct payload_dir *d)
     return d->stream_len == PAYLOAD_STREAM_CAP;
 }
 
+/* A view's bytes as text: printable ASCII kept, anything else '?' (banners may carry any byte
+ * of 0x80 and above, and the JSON and protobuf strings must be valid UTF-8). */
 static void view_copy(char *dst, size_t cap, const struct hs_ssh_view *v)
 {
-    size_t n = v->len < cap - 1 ? v->len : cap - 1;
-    if (v->ptr != NULL)
-        memcpy(dst, v->ptr, n);
-    dst[v->ptr != NULL ? n : 0] = '\0';
+    size_t n = v->ptr == NULL ? 0 : v->len < cap - 1 ? v->len : cap - 1;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = v->ptr[i] >= 0x20 && v->ptr[i] < 0x7f ? (char)v->ptr[i] : '?';
+    dst[n] = '\0';
 }
 
 /* The negotiated algorithms, once both KEXINITs are in buffers still held. */
@@ -585,7 +590,7 @@ static void ssh_stream(struct payload *p, struct payload_flow *pf, int dir, cons
      * that the two lists can be negotiated; then both go back. */
     d->state = STREAM_DONE;
     ssh_negotiate(p, pf, m);
-    if (m->have_algs || o->state == STREAM_DONE) {
+    if (m->have_algs || o->state != STREAM_OPEN) { /* an idle peer has sent nothing yet */
         for (int i = 0; i < 2; i++) {
             if (pf->d[i].state == STREAM_DONE && pf->d[i].stream != 0)
                 stream_close(p, &pf->d[i]);
@@ -877,8 +882,11 @@ void payload_flow_end(struct payload *p, uint32_t slot)
         struct payload_dir *d = &pf->d[i];
         if (d->hist != 0)
             bytedist_give(p, d);
-        if (d->stream != 0)
+        if (d->stream != 0) {
+            /* A handshake still arriving when its flow ended (a held SSH buffer is read). */
+            p->counters[PC_STREAM_UNFINISHED] += d->state == STREAM_OPEN;
             stream_close(p, d);
+        }
     }
     pool_give(p->metas, pf->meta);
     pf->meta = 0;

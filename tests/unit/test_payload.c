@@ -205,6 +205,7 @@ static void test_payload_bytedist_raw_then_histogram(void **state)
     struct payload_bytedist bd;
     payload_bytedist(p, 0, FLOW_DIR_SERVER, &bd);
     assert_true(bd.unmeasured);
+    assert_int_equal(bd.bytes, 0); /* nothing is reported for it, not a partial count */
     assert_int_equal(counter(p, "bytedist_no_buffer"), 1);
     assert_int_equal(counter(p, "bytedist_raw_buffers_in_use"), 0);
     payload_flow_end(p, 0);
@@ -422,8 +423,13 @@ static void test_payload_ssh_handshake_and_keystrokes(void **state)
     struct flow f = mkflow(6, 22, 2);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 100, NULL, 0), true);
     feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x12, 900, NULL, 0), false);
-    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 901, ss, (uint32_t)sn), false);
+    /* As on the wire: the server's banner and KEXINIT, the client's whole clear part, then
+     * the server's NEWKEYS (its last 10 bytes: length 4, padding length 1, code 1, padding 4),
+     * which it can only send once it has the client's key exchange. */
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 901, ss, (uint32_t)sn - 10), false);
     feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 101, cs, (uint32_t)cn), false);
+    feed(p, 0, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 901 + (uint32_t)sn - 10, ss + sn - 10, 10),
+         false);
     uint32_t c = 101 + (uint32_t)cn, s = 901 + (uint32_t)sn;
     const uint32_t sizes[] = {36, 36, 36, 36, 500, 100, 52};
     for (int i = 0; i < 7; i++) {
@@ -502,6 +508,39 @@ static void test_payload_quic_lookalike_gives_its_record_back(void **state)
     payload_destroy(&p);
 }
 
+/* TCP Fast Open (RFC 7413): the request rides on the SYN (seq 7000, so its data starts at
+ * 7001); the stream must start with its first byte. */
+static void test_payload_data_on_the_syn(void **state)
+{
+    (void)state;
+    const char *req = "GET / HTTP/1.1\r\nHost: tfo.example\r\n\r\n";
+    struct payload *p = mk(4096, 4, 4);
+    struct flow f = mkflow(6, 80, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 7000, req, (uint32_t)strlen(req)), true);
+    assert_string_equal(payload_meta(p, 0)->u.http.host, "tfo.example");
+    payload_destroy(&p);
+}
+
+/* Only the client's side of an SSH connection was captured (asymmetric routing): once it has
+ * reached NEWKEYS its buffer goes back, as the server's KEXINIT will not be seen to negotiate
+ * with. A banner byte outside printable ASCII is kept as '?'. */
+static void test_payload_ssh_one_side_only(void **state)
+{
+    (void)state;
+    uint8_t cs[600];
+    size_t cn = ssh_clear(cs, "SSH-2.0-Open\xffSSH\r\n");
+    struct payload *p = mk(4096, 4, 4);
+    struct flow f = mkflow(6, 22, 2);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x02, 100, NULL, 0), true);
+    feed(p, 0, FLOW_DIR_CLIENT, &f, mkpkt(6, 0x18, 101, cs, (uint32_t)cn), false);
+    const struct payload_ssh *x = &payload_meta(p, 0)->u.ssh;
+    assert_true(x->encrypted[FLOW_DIR_CLIENT]);
+    assert_false(x->have_algs);
+    assert_string_equal(x->banner[FLOW_DIR_CLIENT], "SSH-2.0-Open?SSH");
+    assert_int_equal(counter(p, "stream_buffers_in_use"), 0);
+    payload_destroy(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +558,8 @@ int main(void)
             cmocka_unit_test(test_payload_ssh_handshake_and_keystrokes),
             cmocka_unit_test(test_payload_tls_stream_given_up_when_the_server_answers),
             cmocka_unit_test(test_payload_quic_lookalike_gives_its_record_back),
+            cmocka_unit_test(test_payload_data_on_the_syn),
+            cmocka_unit_test(test_payload_ssh_one_side_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

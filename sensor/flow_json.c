@@ -439,6 +439,7 @@ static void jb_payload(struct jbuf *b, const struct flow_event *ev, struct paylo
             break;
         case PAYLOAD_UNKNOWN:
         case PAYLOAD_NONE:
+        case PAYLOAD_KINDS:
             break;
         }
     }

@@ -332,6 +332,7 @@ static void fill_payload(struct flow_record_buf *b, const struct flow_event *ev,
             break;
         case PAYLOAD_UNKNOWN:
         case PAYLOAD_NONE:
+        case PAYLOAD_KINDS:
             break;
         }
     }

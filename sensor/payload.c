@@ -117,7 +117,9 @@ struct payload {
     struct pool *hists;
     struct pool *raws;    /* BD_RAW_CAP bytes each */
     struct pool *streams; /* PAYLOAD_STREAM_CAP bytes each */
-    struct pool *metas;   /* struct payload_meta each */
+    /* Metadata records, one pool per kind, each entry just the size its kind needs (a DNS
+     * record is three quarters of an SSH one, an HTTP record under half). */
+    struct pool *metas[PAYLOAD_KINDS];
     struct dns_names *names;
     struct digest *digest;
     uint64_t counters[PC_COUNT];
@@ -128,6 +130,42 @@ struct payload {
     struct hs_quic *quic;
     uint8_t quic_plain[65536]; /* a decrypted Initial (a UDP payload is at most 65527 bytes) */
 };
+
+static const char *const meta_names[PAYLOAD_KINDS] = {
+        [PAYLOAD_DNS] = "meta_dns", [PAYLOAD_HTTP] = "meta_http", [PAYLOAD_SSH] = "meta_ssh",
+        [PAYLOAD_TLS] = "meta_tls", [PAYLOAD_QUIC] = "meta_quic",
+};
+
+/* Bytes a record of @kind needs: the header and its member of the union. */
+static size_t meta_size(enum payload_kind kind)
+{
+    size_t head = offsetof(struct payload_meta, u);
+    switch (kind) {
+    case PAYLOAD_DNS:
+        return head + sizeof(struct payload_dns);
+    case PAYLOAD_HTTP:
+        return head + sizeof(struct payload_http);
+    case PAYLOAD_SSH:
+        return head + sizeof(struct payload_ssh);
+    case PAYLOAD_TLS:
+        return head + sizeof(struct payload_tls);
+    case PAYLOAD_QUIC:
+        return head + sizeof(struct payload_quic);
+    case PAYLOAD_UNKNOWN:
+    case PAYLOAD_NONE:
+    case PAYLOAD_KINDS:
+        break;
+    }
+    return sizeof(struct payload_meta);
+}
+
+static size_t metas_memory(const struct payload *p)
+{
+    size_t n = 0;
+    for (int k = PAYLOAD_DNS; k < PAYLOAD_KINDS; k++)
+        n += pool_memory(p->metas[k]);
+    return n;
+}
 
 struct payload *payload_create(const struct payload_config *cfg, struct log *log)
 {
@@ -153,10 +191,14 @@ struct payload *payload_create(const struct payload_config *cfg, struct log *log
                            hist_size(cfg->prefix), log);
     p->streams = pool_create("streams", cfg->handshakes ? cfg->stream_buffers : 0,
                              PAYLOAD_STREAM_CAP, log);
-    p->metas = pool_create("metadata", cfg->handshakes ? cfg->meta_records : 0,
-                           sizeof(struct payload_meta), log);
+    for (int k = PAYLOAD_DNS; k < PAYLOAD_KINDS; k++) {
+        p->metas[k] = pool_create(meta_names[k], cfg->handshakes ? cfg->meta_records : 0,
+                                  meta_size((enum payload_kind)k), log);
+        if (p->metas[k] == NULL)
+            goto fail;
+    }
     p->raws = pool_create("raw byte buffers", cfg->prefix ? cfg->raw_buffers : 0, BD_RAW_CAP, log);
-    if (p->hists == NULL || p->raws == NULL || p->streams == NULL || p->metas == NULL)
+    if (p->hists == NULL || p->raws == NULL || p->streams == NULL)
         goto fail;
     if (cfg->handshakes) {
         p->digest = digest_create(log);
@@ -183,7 +225,8 @@ void payload_destroy(struct payload **pp)
     dns_names_destroy(&p->names);
     digest_destroy(&p->digest);
     hs_quic_destroy(&p->quic);
-    pool_destroy(&p->metas);
+    for (int k = 0; k < PAYLOAD_KINDS; k++)
+        pool_destroy(&p->metas[k]);
     pool_destroy(&p->streams);
     pool_destroy(&p->hists);
     pool_destroy(&p->raws);
@@ -349,21 +392,28 @@ void payload_bytedist(const struct payload *p, uint32_t slot, int dir, struct pa
 
 static struct payload_meta *meta_of(const struct payload *p, const struct payload_flow *pf)
 {
-    return pf->meta != 0 ? pool_at(p->metas, pf->meta) : NULL;
+    return pf->meta != 0 ? pool_at(p->metas[pf->kind], pf->meta) : NULL;
+}
+
+static void meta_give(struct payload *p, struct payload_flow *pf)
+{
+    if (pf->meta != 0)
+        pool_give(p->metas[pf->kind], pf->meta);
+    pf->meta = 0;
 }
 
 /* Take the flow's metadata record for @kind; on failure the flow reads nothing more. */
 static struct payload_meta *meta_take(struct payload *p, struct payload_flow *pf,
                                       enum payload_kind kind)
 {
-    pf->meta = pool_take(p->metas);
+    pf->meta = pool_take(p->metas[kind]);
     if (pf->meta == 0) {
         p->counters[PC_META_NONE]++;
         pf->kind = PAYLOAD_NONE;
         return NULL;
     }
-    struct payload_meta *m = pool_at(p->metas, pf->meta);
-    memset(m, 0, sizeof(*m));
+    struct payload_meta *m = pool_at(p->metas[kind], pf->meta);
+    memset(m, 0, meta_size(kind));
     m->kind = kind;
     pf->kind = (uint8_t)kind;
     return m;
@@ -717,8 +767,7 @@ static void quic_datagram(struct payload *p, struct payload_flow *pf, const stru
     p->quic_status[st]++;
     if (st != HS_QUIC_OK) {
         if (q->initials == 0) { /* not QUIC after all, or not a client Initial: nothing to keep */
-            pool_give(p->metas, pf->meta);
-            pf->meta = 0;
+            meta_give(p, pf);
             pf->kind = PAYLOAD_NONE;
         }
         return;
@@ -862,6 +911,7 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
         break;
     case PAYLOAD_UNKNOWN:
     case PAYLOAD_NONE:
+    case PAYLOAD_KINDS:
         break;
     }
 }
@@ -888,8 +938,7 @@ void payload_flow_end(struct payload *p, uint32_t slot)
             stream_close(p, d);
         }
     }
-    pool_give(p->metas, pf->meta);
-    pf->meta = 0;
+    meta_give(p, pf);
 }
 
 const char *payload_server_name(struct payload *p, uint32_t slot, const struct flow *f)
@@ -934,7 +983,16 @@ void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char 
     pool_counters(p->hists, "bytedist_buffers", fn, ctx);
     pool_counters(p->raws, "bytedist_raw_buffers", fn, ctx);
     pool_counters(p->streams, "stream_buffers", fn, ctx);
-    pool_counters(p->metas, "meta_records", fn, ctx);
+    struct pool_stats total = {0};
+    for (int k = PAYLOAD_DNS; k < PAYLOAD_KINDS; k++) {
+        struct pool_stats st;
+        pool_stats(p->metas[k], &st);
+        total.in_use += st.in_use;
+        total.max_used += st.max_used; /* an upper bound of the records held at once */
+        pool_counters(p->metas[k], meta_names[k], fn, ctx);
+    }
+    fn(ctx, "meta_records_in_use", total.in_use);
+    fn(ctx, "meta_records_max_used", total.max_used);
     if (p->names != NULL) {
         struct dns_names_stats st;
         dns_names_stats(p->names, &st);
@@ -948,6 +1006,6 @@ size_t payload_memory(const struct payload *p)
 {
     size_t n = p->cfg.max_flows ? p->cfg.max_flows : 1;
     return sizeof(*p) + n * sizeof(struct payload_flow) + pool_memory(p->hists) +
-           pool_memory(p->raws) + pool_memory(p->streams) + pool_memory(p->metas) +
-           (p->names != NULL ? dns_names_memory(p->names) : 0);
+           pool_memory(p->raws) + pool_memory(p->streams) +
+           (p->names != NULL ? dns_names_memory(p->names) : 0) + metas_memory(p);
 }

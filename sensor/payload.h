@@ -55,6 +55,7 @@ enum payload_kind {
     PAYLOAD_SSH,
     PAYLOAD_TLS,
     PAYLOAD_QUIC,
+    PAYLOAD_KINDS
 };
 
 #define PAYLOAD_DNS_ANSWERS 4

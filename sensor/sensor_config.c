@@ -198,7 +198,8 @@ static const struct config_option sensor_options[] = {
          .min = 0,
          .max = 1LL << 28,
          .def = "0",
-         .help = "flows holding handshake metadata at once; 0 = half of flow.max_flows"},
+         .help = "flows holding handshake metadata at once, for each kind (DNS, HTTP, TLS, SSH, "
+                 "QUIC); 0 = half of flow.max_flows"},
         {.key = "features.dns_names",
          .type = CONFIG_INT,
          .offset = OFF(feat_dns_names),

@@ -480,6 +480,12 @@ static bool stream_add(struct payload *p, struct payload_dir *d, const struct pk
     return true;
 }
 
+/* Whether the stream is full: a handshake that needs more is given up. */
+static bool stream_full(const struct payload_dir *d)
+{
+    return d->stream_len == PAYLOAD_STREAM_CAP;
+}
+
 static const uint8_t *stream_bytes(const struct payload *p, const struct payload_dir *d)
 {
     return pool_at(p->streams, d->stream);
@@ -574,12 +580,6 @@ static void http_client(struct payload *p, struct payload_flow *pf, struct paylo
 }
 
 /* ---- SSH ---- */
-
-/* Whether the stream is full: a handshake that needs more is given up. */
-static bool stream_full(const struct payload_dir *d)
-{
-    return d->stream_len == PAYLOAD_STREAM_CAP;
-}
 
 /* A view's bytes as text: printable ASCII kept, anything else '?' (banners may carry any byte
  * of 0x80 and above, and the JSON and protobuf strings must be valid UTF-8). */

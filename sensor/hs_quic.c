@@ -461,6 +461,8 @@ static enum hs_quic_status open_payload(struct hs_quic *q, const struct hs_quic_
                                         uint8_t *plain)
 {
     uint8_t nonce[sizeof(k->iv)];
+    if (pn_len == 0 || pn_len > 4) /* the header's two bits say 1..4; stated for the compiler */
+        return HS_QUIC_BAD_HEADER;
     memcpy(nonce, k->iv, sizeof(nonce));
     for (uint8_t i = 0; i < pn_len; i++)
         nonce[sizeof(nonce) - pn_len + i] ^= pn[i];

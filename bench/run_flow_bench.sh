@@ -216,6 +216,7 @@ f_meta_none=$(field meta_no_record "$bdir/features.out")
 f_raw_max=$(field bytedist_raw_buffers_max_used "$bdir/features.out")
 f_stream_max=$(field stream_buffers_max_used "$bdir/features.out")
 f_stream_none=$(field stream_no_buffer "$bdir/features.out")
+f_splt_max=$(field splt_records_max_used "$bdir/features.out")
 read -r f_pps f_ns f_ratio f_slot f_rss_flow < <(awk -v p="$ceil_packets" -v cw="$c_w" \
     -v fw="$f_w" -v peak="$f_peak" -v maxf="$max_flows" -v t="$f_table" -v x="$f_feat" \
     -v fr="$f_rss_kb" -v cr="$(maxof "${c_rss[@]}")" 'BEGIN {
@@ -287,11 +288,13 @@ Targets:
 - At most 256 bytes of table memory per active flow: **$mem_ok** ($per_active bytes).$evict_note
 - With every feature on, 30 % or more of the ceiling's packet rate: **$feat_ok** ($f_ratio).$argus_target
 
-With every feature on: flow table and per-slot feature arrays $f_slot bytes per slot; resident
+With every feature on: flow table, per-slot feature arrays and the SPLT record pool (one record
+a slot) reserve $f_slot bytes per slot (address space, resident only as used); resident
 memory above the ceiling's, per active flow, $f_rss_flow bytes (peak RSS difference / $f_peak
 flows; it includes the lent buffers). Lent at most at once: byte histograms $f_hist_max
 (requests refused: $f_hist_none), 64-byte raw buffers $f_raw_max, handshake records
-$f_meta_max (refused: $f_meta_none), stream buffers $f_stream_max (refused: $f_stream_none).
+$f_meta_max (refused: $f_meta_none), stream buffers $f_stream_max (refused: $f_stream_none),
+SPLT records $f_splt_max.
 A refusal leaves that flow direction without the feature, so refusals make the every-feature
 rate look better than it is.
 

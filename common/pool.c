@@ -4,15 +4,16 @@
  */
 #include "common/pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "common/log.h"
+#include "common/region.h"
 
 struct pool {
     const char *name;
     uint8_t *mem;
-    size_t map_len;
+    struct region mem_map;
     size_t size; /* bytes per entry */
     uint32_t *free_ids;
     uint32_t n_free;
@@ -33,18 +34,14 @@ struct pool *pool_create(const char *name, uint32_t entries, size_t size, struct
     p->size = size;
     p->st.entries = entries;
     if (entries > 0) {
-        p->map_len = (size_t)entries * size;
-        void *m =
-                mmap(NULL, p->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p->mem = region_map(&p->mem_map, (size_t)entries * size, REGION_SMALL_PAGES);
         p->free_ids = malloc((size_t)entries * sizeof(*p->free_ids));
-        if (m == MAP_FAILED || p->free_ids == NULL) {
-            if (m != MAP_FAILED)
-                munmap(m, p->map_len);
+        if (p->mem == NULL || p->free_ids == NULL) {
+            region_unmap(&p->mem_map);
             free(p->free_ids);
             free(p);
             goto oom;
         }
-        p->mem = m;
         /* Lowest ids on top, so a lightly used pool touches few pages. */
         for (uint32_t i = 0; i < entries; i++)
             p->free_ids[i] = entries - i;
@@ -61,8 +58,7 @@ void pool_destroy(struct pool **pp)
     struct pool *p = *pp;
     if (p == NULL)
         return;
-    if (p->mem != NULL)
-        munmap(p->mem, p->map_len);
+    region_unmap(&p->mem_map);
     free(p->free_ids);
     free(p);
     *pp = NULL;
@@ -99,7 +95,17 @@ void pool_stats(const struct pool *p, struct pool_stats *out)
     *out = p->st;
 }
 
+void pool_counters(const struct pool *p, const char *prefix,
+                   void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s_in_use", prefix);
+    fn(ctx, name, p->st.in_use);
+    snprintf(name, sizeof(name), "%s_max_used", prefix);
+    fn(ctx, name, p->st.max_used);
+}
+
 size_t pool_memory(const struct pool *p)
 {
-    return sizeof(*p) + p->map_len + (size_t)p->st.entries * sizeof(uint32_t);
+    return sizeof(*p) + p->mem_map.len + (size_t)p->st.entries * sizeof(uint32_t);
 }

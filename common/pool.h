@@ -36,6 +36,10 @@ void pool_give(struct pool *p, uint32_t id);
 void *pool_at(const struct pool *p, uint32_t id);
 
 void pool_stats(const struct pool *p, struct pool_stats *out);
+/* pool_counters() - "@prefix_in_use" and "@prefix_max_used" to @fn, as the sensor's counters
+ * name them. */
+void pool_counters(const struct pool *p, const char *prefix,
+                   void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
 /* pool_memory() - bytes reserved (address space; resident only as entries are used). */
 size_t pool_memory(const struct pool *p);
 

@@ -10,31 +10,49 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/pool.h"
+#include "common/region.h"
 #include "sensor/decode.h"
 
 /*
- * The SPLT of a slot lives in its own record of splt_stride bytes: a header, then the lengths
- * (uint16), the times (uint32) and the direction bits. Sized from splt_len at start, so a short
- * SPLT costs little memory per flow.
+ * A slot's SPLT: its first FEAT_SPLT_INLINE entries in one cache line of the slot's own (most
+ * flows stop there: in docs/BENCHMARKS.md's capture, half the live flows have fewer), and the
+ * rest in a record lent from a pool when the flow gets that far: the times (uint32), the
+ * lengths (uint16) and the direction bits of splt_len - FEAT_SPLT_INLINE entries. A full
+ * default SPLT costs what one array of 50 entries did; a short one, one line.
  */
-struct splt_hdr {
+#define FEAT_SPLT_INLINE 8
+
+struct splt_line {
     uint64_t last_ts; /* time of the latest entry, ns */
-    uint32_t n;       /* entries so far */
-    uint32_t pad;
+    uint32_t rec;     /* pool id of the record of the later entries; 0 = none */
+    uint8_t n;        /* entries so far (FEAT_SPLT_MAX fits) */
+    uint8_t dirs;     /* direction bits of the inline entries */
+    uint16_t len[FEAT_SPLT_INLINE];
+    uint32_t iat[FEAT_SPLT_INLINE];
 };
+_Static_assert(sizeof(struct splt_line) == 64, "struct splt_line: one cache line");
+_Static_assert(FEAT_SPLT_MAX <= UINT8_MAX, "struct splt_line.n");
 
 struct features {
     struct features_config cfg;
     struct flow_features *slots;
-    uint8_t *splt;        /* max_flows records */
-    size_t splt_stride;   /* bytes per record */
-    size_t splt_iat_off;  /* offset of the times in a record */
-    size_t splt_dirs_off; /* offset of the direction bits */
+    struct splt_line *splt; /* max_flows lines, NULL when the SPLT is off */
+    struct region slots_mem, splt_mem;
+    struct pool *splt_recs; /* records of the entries after the inline ones */
+    uint32_t rec_entries;   /* entries a record holds */
+    uint64_t splt_cut;      /* SPLTs cut short because no record was free */
 };
 
-static size_t align8(size_t n)
+/* Offsets in a record of @m entries: times first (4-byte aligned), then lengths, then bits. */
+static size_t rec_len_off(uint32_t m)
 {
-    return (n + 7) & ~(size_t)7;
+    return 4u * m;
+}
+
+static size_t rec_dirs_off(uint32_t m)
+{
+    return 6u * m;
 }
 
 struct features *features_create(const struct features_config *cfg, struct log *log)
@@ -48,20 +66,29 @@ struct features *features_create(const struct features_config *cfg, struct log *
     if (fs == NULL)
         goto out_oom;
     fs->cfg = *cfg;
-    if (cfg->splt_len > 0) {
-        fs->splt_iat_off = align8(sizeof(struct splt_hdr) + 2u * cfg->splt_len);
-        fs->splt_dirs_off = fs->splt_iat_off + 4u * cfg->splt_len;
-        fs->splt_stride = align8(fs->splt_dirs_off + (cfg->splt_len + 7) / 8);
-        fs->splt = calloc(n, fs->splt_stride);
-    }
-    fs->slots = calloc(n, sizeof(*fs->slots));
-    if (fs->slots == NULL || (cfg->splt_len > 0 && fs->splt == NULL))
+    fs->slots = region_map(&fs->slots_mem, n * sizeof(*fs->slots), REGION_SMALL_PAGES);
+    if (fs->slots == NULL)
         goto out_free;
+    if (cfg->splt_len > 0) {
+        fs->splt = region_map(&fs->splt_mem, n * sizeof(*fs->splt), REGION_SMALL_PAGES);
+        if (fs->splt == NULL)
+            goto out_free;
+        /* One record per slot at most: the pool cannot run dry, but a flow that finds it dry
+         * anyway keeps its inline entries and is counted (splt_cut). */
+        fs->rec_entries = cfg->splt_len > FEAT_SPLT_INLINE ? cfg->splt_len - FEAT_SPLT_INLINE : 0;
+        if (fs->rec_entries > 0) {
+            uint32_t m = fs->rec_entries;
+            fs->splt_recs =
+                    pool_create("splt records", (uint32_t)n, rec_dirs_off(m) + (m + 7) / 8, log);
+            if (fs->splt_recs == NULL)
+                goto out_free;
+        }
+    }
     return fs;
 
 out_free:
-    free(fs->slots);
-    free(fs->splt);
+    region_unmap(&fs->slots_mem);
+    region_unmap(&fs->splt_mem);
     free(fs);
 out_oom:
     log_err(log, "features: out of memory for max_flows=%u", cfg->max_flows);
@@ -72,8 +99,9 @@ void features_destroy(struct features **fp)
 {
     if (fp == NULL || *fp == NULL)
         return;
-    free((*fp)->slots);
-    free((*fp)->splt);
+    pool_destroy(&(*fp)->splt_recs);
+    region_unmap(&(*fp)->slots_mem);
+    region_unmap(&(*fp)->splt_mem);
     free(*fp);
     *fp = NULL;
 }
@@ -233,23 +261,55 @@ static bool tcp_update(const struct features *fs, struct flow_features *ff, stru
 /* Appends a packet to the slot's SPLT while there is room. */
 static void splt_add(struct features *fs, uint32_t slot, int dir, const struct pkt *pkt)
 {
-    uint8_t *rec = fs->splt + (size_t)slot * fs->splt_stride;
-    struct splt_hdr *h = (struct splt_hdr *)rec;
-    if (h->n >= fs->cfg.splt_len)
+    struct splt_line *l = &fs->splt[slot];
+    uint32_t i = l->n;
+    if (i >= fs->cfg.splt_len)
         return;
-    uint16_t *lengths = (uint16_t *)(rec + sizeof(*h));
-    uint32_t *iat = (uint32_t *)(rec + fs->splt_iat_off);
-    uint8_t *dirs = rec + fs->splt_dirs_off;
     /* Lengths over 65535 (IPv6 jumbograms, offloaded segments) are kept as 65535. */
-    lengths[h->n] = pkt->payload_len > UINT16_MAX ? UINT16_MAX : (uint16_t)pkt->payload_len;
-    uint64_t gap = h->n > 0 && pkt->ts_ns > h->last_ts ? pkt->ts_ns - h->last_ts : 0;
+    uint16_t len = pkt->payload_len > UINT16_MAX ? UINT16_MAX : (uint16_t)pkt->payload_len;
+    uint64_t gap = i > 0 && pkt->ts_ns > l->last_ts ? pkt->ts_ns - l->last_ts : 0;
     uint64_t us = gap / 1000;
-    iat[h->n] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    if (dir == FLOW_DIR_SERVER)
-        dirs[h->n / 8] |= (uint8_t)(1u << (h->n % 8));
-    if (h->n == 0 || pkt->ts_ns > h->last_ts)
-        h->last_ts = pkt->ts_ns;
-    h->n++;
+    uint32_t iat = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    if (i < FEAT_SPLT_INLINE) {
+        l->len[i] = len;
+        l->iat[i] = iat;
+        if (dir == FLOW_DIR_SERVER)
+            l->dirs |= (uint8_t)(1u << i);
+    } else {
+        if (l->rec == 0) {
+            l->rec = pool_take(fs->splt_recs);
+            if (l->rec == 0) {
+                fs->splt_cut++;
+                l->n = (uint8_t)fs->cfg.splt_len; /* full: nothing more is added */
+                return;
+            }
+            memset(pool_at(fs->splt_recs, l->rec), 0,
+                   rec_dirs_off(fs->rec_entries) + (fs->rec_entries + 7) / 8);
+        }
+        uint8_t *rec = pool_at(fs->splt_recs, l->rec);
+        uint32_t j = i - FEAT_SPLT_INLINE;
+        ((uint32_t *)rec)[j] = iat;
+        ((uint16_t *)(rec + rec_len_off(fs->rec_entries)))[j] = len;
+        if (dir == FLOW_DIR_SERVER)
+            rec[rec_dirs_off(fs->rec_entries) + j / 8] |= (uint8_t)(1u << (j % 8));
+    }
+    if (i == 0 || pkt->ts_ns > l->last_ts)
+        l->last_ts = pkt->ts_ns;
+    l->n = (uint8_t)(i + 1);
+}
+
+/* Gives back the slot's record, if it holds one, and empties its SPLT. */
+static void splt_clear(struct features *fs, uint32_t slot)
+{
+    struct splt_line *l = &fs->splt[slot];
+    pool_give(fs->splt_recs, l->rec);
+    memset(l, 0, sizeof(*l));
+}
+
+void features_flow_end(struct features *fs, uint32_t slot)
+{
+    if (fs->splt != NULL)
+        splt_clear(fs, slot);
 }
 
 static uint32_t markov_bin(uint32_t v, uint32_t width)
@@ -288,17 +348,46 @@ void feat_splt_markov(const struct feat_splt *sp,
     markov(sp, false, time_markov);
 }
 
-void features_splt(const struct features *fs, uint32_t slot, struct feat_splt *out)
+void features_splt(const struct features *fs, uint32_t slot, struct feat_splt_buf *buf,
+                   struct feat_splt *out)
 {
-    if (fs->splt == NULL) {
-        memset(out, 0, sizeof(*out));
+    memset(out, 0, sizeof(*out));
+    out->lengths = buf->lengths;
+    out->iat_us = buf->iat_us;
+    out->dirs = buf->dirs;
+    if (fs->splt == NULL)
         return;
+    const struct splt_line *l = &fs->splt[slot];
+    memset(buf->dirs, 0, sizeof(buf->dirs));
+    uint32_t n = l->n;
+    uint32_t k = n < FEAT_SPLT_INLINE ? n : FEAT_SPLT_INLINE;
+    for (uint32_t i = 0; i < k; i++) {
+        buf->lengths[i] = l->len[i];
+        buf->iat_us[i] = l->iat[i];
     }
-    const uint8_t *rec = fs->splt + (size_t)slot * fs->splt_stride;
-    out->n = ((const struct splt_hdr *)rec)->n;
-    out->lengths = (const uint16_t *)(rec + sizeof(struct splt_hdr));
-    out->iat_us = (const uint32_t *)(rec + fs->splt_iat_off);
-    out->dirs = rec + fs->splt_dirs_off;
+    buf->dirs[0] = l->dirs;
+    if (l->rec != 0) {
+        const uint8_t *rec = pool_at(fs->splt_recs, l->rec);
+        uint32_t m = fs->rec_entries;
+        for (uint32_t j = 0; k + j < n; j++) {
+            uint32_t i = k + j;
+            buf->iat_us[i] = ((const uint32_t *)rec)[j];
+            buf->lengths[i] = ((const uint16_t *)(rec + rec_len_off(m)))[j];
+            if ((rec[rec_dirs_off(m) + j / 8] >> (j % 8)) & 1)
+                buf->dirs[i / 8] |= (uint8_t)(1u << (i % 8));
+        }
+    } else {
+        n = k; /* cut short (splt_cut): the inline entries are all there is */
+    }
+    out->n = n;
+}
+
+void features_counters(const struct features *fs,
+                       void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
+{
+    fn(ctx, "splt_cut", fs->splt_cut);
+    if (fs->splt_recs != NULL)
+        pool_counters(fs->splt_recs, "splt_records", fn, ctx);
 }
 
 void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, const struct pkt *pkt,
@@ -338,10 +427,8 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
     if (pkt->proto == 6 && pkt->frag != PKT_FRAG_LATER)
         resent = tcp_update(fs, ff, d, dir, pkt);
     if (fs->splt != NULL) {
-        if (first) {
-            uint8_t *rec = fs->splt + (size_t)slot * fs->splt_stride;
-            memset(rec, 0, fs->splt_stride);
-        }
+        if (first)
+            splt_clear(fs, slot); /* empty already, unless the last flow's end was not seen */
         if ((pkt->payload_len > 0 || fs->cfg.splt_empty) && (!resent || fs->cfg.splt_resent))
             splt_add(fs, slot, dir, pkt);
     }
@@ -350,13 +437,31 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
 void features_prefetch(void *ctx, uint32_t slot)
 {
     const struct features *fs = ctx;
-    const char *p = (const char *)&fs->slots[slot];
-    /* Every line of the slot's measurements (which direction is not known yet), and the head
-     * of its SPLT record. */
-    for (size_t off = 0; off < sizeof(struct flow_features); off += 64)
-        __builtin_prefetch(p + off, 1);
+    /* The SPLT line now: its record's id is read at the late stage. The measurements wait for
+     * the late stage too, when the direction (half of them) is known. */
     if (fs->splt != NULL)
-        __builtin_prefetch(fs->splt + (size_t)slot * fs->splt_stride, 1);
+        __builtin_prefetch(&fs->splt[slot], 1);
+}
+
+void features_prefetch_late(const struct features *fs, uint32_t slot, int dir)
+{
+    const struct flow_features *ff = &fs->slots[slot];
+    const char *d = (const char *)&ff->dir[dir];
+    for (size_t off = 0; off < sizeof(struct feat_dir); off += 64)
+        __builtin_prefetch(d + off, 1);
+    __builtin_prefetch(d + sizeof(struct feat_dir) - 1, 1);
+    __builtin_prefetch(&ff->syn_ts, 1);
+    if (fs->splt == NULL)
+        return;
+    const struct splt_line *l = &fs->splt[slot];
+    if (l->rec == 0 || l->n >= fs->cfg.splt_len)
+        return;
+    /* Where the next entry goes in the record. */
+    const uint8_t *rec = pool_at(fs->splt_recs, l->rec);
+    uint32_t j = l->n - FEAT_SPLT_INLINE, m = fs->rec_entries;
+    __builtin_prefetch(rec + 4u * j, 1);
+    __builtin_prefetch(rec + rec_len_off(m) + 2u * j, 1);
+    __builtin_prefetch(rec + rec_dirs_off(m) + j / 8, 1);
 }
 
 const struct flow_features *features_get(const struct features *fs, uint32_t slot)
@@ -407,5 +512,7 @@ uint64_t feat_rtt_ns(const struct flow_features *ff)
 
 size_t features_memory(const struct features *fs)
 {
-    return sizeof(*fs) + (size_t)fs->cfg.max_flows * (sizeof(*fs->slots) + fs->splt_stride);
+    size_t line = fs->splt != NULL ? sizeof(*fs->splt) : 0;
+    return sizeof(*fs) + (size_t)fs->cfg.max_flows * (sizeof(*fs->slots) + line) +
+           (fs->splt_recs != NULL ? pool_memory(fs->splt_recs) : 0);
 }

@@ -84,14 +84,21 @@ struct features_config {
 
 #define FEAT_SPLT_MAX 200
 
-/* A flow's SPLT (sequence of packet lengths and times), read-only view; valid until the flow's
- * next packet. Entry i: lengths[i] payload bytes, iat_us[i] microseconds since the previous
- * entry (0 for the first), from_server(i) its direction. */
+/* A flow's SPLT (sequence of packet lengths and times), read-only view. Entry i: lengths[i]
+ * payload bytes, iat_us[i] microseconds since the previous entry (0 for the first),
+ * from_server(i) its direction. */
 struct feat_splt {
     uint32_t n;
     const uint16_t *lengths;
     const uint32_t *iat_us;
     const uint8_t *dirs; /* bit i set: entry i went server -> client */
+};
+
+/* Room for a copy of a SPLT, which features_splt() fills (the entries are kept in pieces). */
+struct feat_splt_buf {
+    uint16_t lengths[FEAT_SPLT_MAX];
+    uint32_t iat_us[FEAT_SPLT_MAX];
+    uint8_t dirs[(FEAT_SPLT_MAX + 7) / 8];
 };
 
 static inline bool feat_splt_from_server(const struct feat_splt *s, uint32_t i)
@@ -112,6 +119,10 @@ void features_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, co
 /* features_prefetch() - start fetching @slot's state (a flow_table_config.prefetch_slot). */
 void features_prefetch(void *ctx, uint32_t slot);
 
+/* features_prefetch_late() - start fetching what the next packet of direction @dir of the
+ * flow in @slot will write (a flow_table_config.prefetch_late, with @ctx the features). */
+void features_prefetch_late(const struct features *fs, uint32_t slot, int dir);
+
 /* features_get() - the measurements of the flow in @slot (valid until its next packet). */
 const struct flow_features *features_get(const struct features *fs, uint32_t slot);
 
@@ -125,8 +136,19 @@ void feat_splt_markov(const struct feat_splt *sp,
                       float length_markov[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS],
                       float time_markov[FEAT_MARKOV_BINS * FEAT_MARKOV_BINS]);
 
-/* features_splt() - the SPLT of the flow in @slot (n is 0 when the SPLT is off). */
-void features_splt(const struct features *fs, uint32_t slot, struct feat_splt *out);
+/* features_splt() - the SPLT of the flow in @slot, copied into @buf and viewed by @out (valid
+ * while @buf is; n is 0 when the SPLT is off). */
+void features_splt(const struct features *fs, uint32_t slot, struct feat_splt_buf *buf,
+                   struct feat_splt *out);
+
+/* features_counters() - by name, to @fn: splt_cut (SPLTs that stopped early because no record
+ * was free for their later entries; the pool has one per slot, so 0 unless that changes) and
+ * the record pool's use. */
+void features_counters(const struct features *fs,
+                       void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx);
+
+/* features_flow_end() - the flow in @slot has ended and been reported: return what it holds. */
+void features_flow_end(struct features *fs, uint32_t slot);
 
 /* Derived values, defined in docs/FEATURES.md. Population standard deviations; 0 for fewer
  * than two values. */

@@ -490,9 +490,10 @@ static void event_line(struct jbuf *b, const struct flow_event *ev, const struct
     if (ev->info->tunnel.type != PKT_TUNNEL_NONE)
         jb_tunnel(b, &ev->info->tunnel);
     if (fs != NULL) {
+        struct feat_splt_buf buf;
         struct feat_splt sp;
         jb_features(b, f, features_get(fs, slot));
-        features_splt(fs, slot, &sp);
+        features_splt(fs, slot, &buf, &sp);
         jb_splt(b, &sp);
     }
     if (pl != NULL)

@@ -111,7 +111,7 @@ static void fill_tcp(struct flow_record_buf *b, const struct flow_features *ff)
 static void fill_splt(struct flow_record_buf *b, const struct features *fs, uint32_t slot)
 {
     struct feat_splt sp;
-    features_splt(fs, slot, &sp);
+    features_splt(fs, slot, &b->splt_copy, &sp);
     Umbra__Splt *s = &b->splt;
     *s = (Umbra__Splt)UMBRA__SPLT__INIT;
     for (uint32_t i = 0; i < sp.n; i++) {

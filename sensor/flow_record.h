@@ -23,6 +23,7 @@ struct flow_record_buf {
     Umbra__TcpInfo tcp;
     Umbra__TcpDirection tcp_dir[2];
     Umbra__Splt splt;
+    struct feat_splt_buf splt_copy; /* features_splt()'s copy, read into the three below */
     uint32_t splt_len[FEAT_SPLT_MAX];
     uint32_t splt_iat[FEAT_SPLT_MAX];
     protobuf_c_boolean splt_srv[FEAT_SPLT_MAX];

@@ -18,11 +18,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/region.h"
 #include "sensor/decode.h"
 
 #define NIL UINT32_MAX
@@ -35,12 +35,6 @@
 #define EXPIRE_SKIP_MAX 64
 /* Flows are numbered by 32-bit slot indexes and NIL is reserved. */
 #define MAX_FLOWS_LIMIT (1u << 31)
-
-/* An mmap()ed table: the mapping to unmap, and its length. */
-struct table_mem {
-    void *map; /* what munmap() takes */
-    size_t len;
-};
 
 enum lru_list {
     LRU_TCP,
@@ -77,9 +71,9 @@ struct flow_table {
     struct flow *flows;
     struct flow_info *info; /* indexed like flows */
     uint32_t *buckets;
-    struct table_mem flows_mem;
-    struct table_mem info_mem;
-    struct table_mem buckets_mem;
+    struct region flows_mem;
+    struct region info_mem;
+    struct region buckets_mem;
     uint32_t bucket_mask;
     uint32_t free_head; /* slots freed by ended flows */
     uint32_t unused;    /* slots from here on were never used: touched only when first needed */
@@ -91,40 +85,6 @@ struct flow_table {
     uint64_t next_expire_ts;
     struct flow_table_stats st;
 };
-
-/*
- * Zeroed memory for the slots and the index, from mmap: page-aligned, zero-filled by the kernel
- * as it is first touched (slots are taken in order as first needed, so a large table costs
- * memory only as flows arrive, and nothing is cleared at start), and, for large
- * tables, 2 MiB-aligned with transparent huge pages asked for, because a lookup touches random
- * pages of tens of megabytes and with 4 KiB pages most lookups would also miss the TLB.
- */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static void *table_alloc(struct table_mem *m, size_t size)
-{
-    bool huge = size >= HUGE_PAGE;
-    size_t len = huge ? size + HUGE_PAGE : size;
-    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED)
-        return NULL;
-    m->map = map;
-    m->len = len;
-    if (!huge)
-        return map;
-    uintptr_t p = ((uintptr_t)map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-#ifdef MADV_HUGEPAGE
-    (void)madvise((void *)p, size, MADV_HUGEPAGE); /* a hint: without it the table still works */
-#endif
-    return (void *)p;
-}
-
-static void table_free(struct table_mem *m)
-{
-    if (m->map != NULL)
-        munmap(m->map, m->len);
-    m->map = NULL;
-}
 
 static uint32_t pow2_at_least(uint64_t n)
 {
@@ -151,9 +111,12 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
     ft->log = log;
     uint32_t nbuckets = pow2_at_least(2ULL * cfg->max_flows);
     uint32_t nfrags = pow2_at_least(cfg->frag_slots ? cfg->frag_slots : 1);
-    ft->flows = table_alloc(&ft->flows_mem, (size_t)cfg->max_flows * sizeof(*ft->flows));
-    ft->info = table_alloc(&ft->info_mem, (size_t)cfg->max_flows * sizeof(*ft->info));
-    ft->buckets = table_alloc(&ft->buckets_mem, (size_t)nbuckets * sizeof(*ft->buckets));
+    ft->flows = region_map(&ft->flows_mem, (size_t)cfg->max_flows * sizeof(*ft->flows),
+                           REGION_HUGE_PAGES);
+    ft->info = region_map(&ft->info_mem, (size_t)cfg->max_flows * sizeof(*ft->info),
+                          REGION_HUGE_PAGES);
+    ft->buckets = region_map(&ft->buckets_mem, (size_t)nbuckets * sizeof(*ft->buckets),
+                             REGION_HUGE_PAGES);
     ft->frags = calloc(nfrags, sizeof(*ft->frags));
     if (ft->flows == NULL || ft->info == NULL || ft->buckets == NULL || ft->frags == NULL)
         goto out_free;
@@ -174,9 +137,9 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
     return ft;
 
 out_free:
-    table_free(&ft->flows_mem);
-    table_free(&ft->info_mem);
-    table_free(&ft->buckets_mem);
+    region_unmap(&ft->flows_mem);
+    region_unmap(&ft->info_mem);
+    region_unmap(&ft->buckets_mem);
     free(ft->frags);
     free(ft);
 out_oom:
@@ -189,9 +152,9 @@ void flow_table_destroy(struct flow_table **ftp)
     if (ftp == NULL || *ftp == NULL)
         return;
     struct flow_table *ft = *ftp;
-    table_free(&ft->flows_mem);
-    table_free(&ft->info_mem);
-    table_free(&ft->buckets_mem);
+    region_unmap(&ft->flows_mem);
+    region_unmap(&ft->info_mem);
+    region_unmap(&ft->buckets_mem);
     free(ft->frags);
     free(ft);
     *ftp = NULL;
@@ -452,7 +415,13 @@ void flow_table_ref_prefetch_links(const struct flow_table *ft, const struct pkt
         return;
     const struct flow *f = &ft->flows[idx];
     /* Only the first flow of the chain: it is the one almost every packet finds. */
-    if (pkt->ts_ns < f->lru_ts + LRU_GRANULARITY_NS || !flow_key_equal(&f->key, &ref->key))
+    if (!flow_key_equal(&f->key, &ref->key))
+        return;
+    if (ft->cfg.prefetch_late != NULL) {
+        int dir = ref->src_is_lo == (bool)f->client_is_lo ? FLOW_DIR_CLIENT : FLOW_DIR_SERVER;
+        ft->cfg.prefetch_late(ft->cfg.packet_ctx, idx, dir, pkt);
+    }
+    if (pkt->ts_ns < f->lru_ts + LRU_GRANULARITY_NS)
         return;
     const struct lru *l = &ft->lists[f->lru_list];
     __builtin_prefetch(&ft->info[idx], 1);

@@ -37,6 +37,10 @@ struct flow_table_config {
     /* Optional: told the likely slot of a packet's flow a few packets ahead (from the flow
      * pipe), so per-slot state kept elsewhere can be fetched early too. A hint only. */
     void (*prefetch_slot)(void *ctx, uint32_t slot);
+    /* Optional, later (the slot has arrived and the packet is known to belong to it): told
+     * the slot and the packet's direction, so state that the slot's own lines point to (lent
+     * buffers) can be fetched too. A hint only. */
+    void (*prefetch_late)(void *ctx, uint32_t slot, int dir, const struct pkt *pkt);
 };
 
 struct flow_table_stats {
@@ -81,8 +85,9 @@ void flow_table_ref(const struct flow_table *ft, const struct pkt *pkt, struct f
 void flow_table_ref_prefetch(const struct flow_table *ft, const struct flow_ref *ref);
 
 /*
- * flow_table_ref_prefetch_links() - once the flow's slot has arrived: if this packet will move
- * the flow on its timeout list, start fetching the neighbours that move writes to.
+ * flow_table_ref_prefetch_links() - once the flow's slot has arrived: hand it to the
+ * prefetch_late hook, and if this packet will move the flow on its timeout list, start
+ * fetching the neighbours that move writes to.
  */
 void flow_table_ref_prefetch_links(const struct flow_table *ft, const struct pkt *pkt,
                                    const struct flow_ref *ref);

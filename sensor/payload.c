@@ -12,6 +12,7 @@
 #include "common/digest.h"
 #include "common/log.h"
 #include "common/pool.h"
+#include "common/region.h"
 #include "sensor/decode.h"
 #include "sensor/dns_names.h"
 #include "sensor/hs_http.h"
@@ -105,6 +106,10 @@ struct hist {
     struct hist_over over[]; /* over_cap entries */
 };
 
+/* Fast counting of long runs (hist_count_lanes()). */
+#define HIST_LANES    4
+#define HIST_LANE_MIN 512
+
 static size_t hist_size(uint32_t prefix)
 {
     return sizeof(struct hist) + (prefix + 255) / 256 * sizeof(struct hist_over);
@@ -114,6 +119,7 @@ struct payload {
     struct payload_config cfg;
     struct log *log;
     struct payload_flow *flows;
+    struct region flows_mem;
     struct pool *hists;
     struct pool *raws;    /* BD_RAW_CAP bytes each */
     struct pool *streams; /* PAYLOAD_STREAM_CAP bytes each */
@@ -129,6 +135,7 @@ struct payload {
     uint64_t quic_status[HS_QUIC_STATUS_COUNT];
     struct hs_quic *quic;
     uint8_t quic_plain[65536]; /* a decrypted Initial (a UDP payload is at most 65527 bytes) */
+    uint16_t lanes[HIST_LANES][256]; /* hist_count_lanes()'s tables: all zero between calls */
 };
 
 static const char *const meta_names[PAYLOAD_KINDS] = {
@@ -182,7 +189,7 @@ struct payload *payload_create(const struct payload_config *cfg, struct log *log
     p->cfg = *cfg;
     p->log = log;
     size_t n = cfg->max_flows ? cfg->max_flows : 1;
-    p->flows = calloc(n, sizeof(*p->flows));
+    p->flows = region_map(&p->flows_mem, n * sizeof(*p->flows), REGION_SMALL_PAGES);
     if (p->flows == NULL) {
         log_err(log, "payload: out of memory for %zu flows", n);
         goto fail;
@@ -230,7 +237,7 @@ void payload_destroy(struct payload **pp)
     pool_destroy(&p->streams);
     pool_destroy(&p->hists);
     pool_destroy(&p->raws);
-    free(p->flows);
+    region_unmap(&p->flows_mem);
     free(p);
     *pp = NULL;
 }
@@ -276,26 +283,69 @@ static void hist_summary(const struct hist *h, uint32_t n, double *entropy, doub
     counts_summary(count, n, entropy, mean, stddev);
 }
 
-/* A value's count wrapped past 255: one more 256 in its overflow entry. The table cannot fill:
- * it has an entry for every 256 bytes of prefix. */
-static void hist_wrap(struct hist *h, uint8_t v)
+/* A value's count wrapped past 255 @k more times: add them to its overflow entry. The table
+ * cannot fill: it has an entry for every 256 bytes of prefix. */
+static void hist_wrap(struct hist *h, uint8_t v, uint8_t k)
 {
     for (uint8_t i = 0; i < h->n_over; i++) {
         if (h->over[i].value == v) {
-            h->over[i].wraps++;
+            h->over[i].wraps = (uint8_t)(h->over[i].wraps + k);
             return;
         }
     }
     h->over[h->n_over].value = v;
-    h->over[h->n_over].wraps = 1;
+    h->over[h->n_over].wraps = k;
     h->n_over++;
 }
 
-static void hist_count(struct hist *h, const uint8_t *b, uint32_t n)
+/*
+ * Counting straight into the 8-bit table costs a store-to-load forwarding delay whenever a
+ * byte value repeats within a few bytes (text, padding), which is most of the time in clear
+ * payload. A long run is counted instead into HIST_LANES 16-bit tables kept zeroed in struct
+ * payload, one per byte position mod HIST_LANES, so neighbouring bytes never wait on each
+ * other, and the lanes are then added into the histogram in one pass the compiler vectorises.
+ * Below HIST_LANE_MIN bytes that pass costs more than it saves. Measured on 1460-byte runs
+ * (ns per byte, direct / lanes): random bytes 0.33 / 0.38, HTTP text 0.62 / 0.53, zeros
+ * 1.72 / 0.53. Each lane takes at most
+ * 65535 / HIST_LANES counts per call, well inside 16 bits.
+ */
+static void hist_count_lanes(struct hist *h, uint16_t (*lane)[256], const uint8_t *b, uint32_t n)
 {
+    uint32_t i = 0;
+    for (; i + HIST_LANES <= n; i += HIST_LANES) {
+        lane[0][b[i]]++;
+        lane[1][b[i + 1]]++;
+        lane[2][b[i + 2]]++;
+        lane[3][b[i + 3]]++;
+    }
+    for (; i < n; i++)
+        lane[0][b[i]]++;
+    uint16_t carry[256];
+    uint16_t any = 0;
+    for (unsigned v = 0; v < 256; v++) {
+        uint32_t c = (uint32_t)h->low[v] + lane[0][v] + lane[1][v] + lane[2][v] + lane[3][v];
+        lane[0][v] = lane[1][v] = lane[2][v] = lane[3][v] = 0;
+        h->low[v] = (uint8_t)c;
+        carry[v] = (uint16_t)(c >> 8);
+        any |= carry[v];
+    }
+    if (any == 0)
+        return;
+    for (unsigned v = 0; v < 256; v++) {
+        if (carry[v] != 0)
+            hist_wrap(h, (uint8_t)v, (uint8_t)carry[v]);
+    }
+}
+
+static void hist_count(struct payload *p, struct hist *h, const uint8_t *b, uint32_t n)
+{
+    if (n >= HIST_LANE_MIN) {
+        hist_count_lanes(h, p->lanes, b, n);
+        return;
+    }
     for (uint32_t i = 0; i < n; i++) {
         if (++h->low[b[i]] == 0)
-            hist_wrap(h, b[i]);
+            hist_wrap(h, b[i], 1);
     }
 }
 
@@ -349,12 +399,12 @@ static void bytedist_packet(struct payload *p, struct payload_dir *d, const stru
             struct hist *h = pool_at(p->hists, id);
             memset(h, 0, sizeof(*h));
             if (d->bd_flags & BD_RAW) {
-                hist_count(h, pool_at(p->raws, d->hist), d->bd_bytes);
+                hist_count(p, h, pool_at(p->raws, d->hist), d->bd_bytes);
                 bytedist_give(p, d);
             }
             d->hist = id;
         }
-        hist_count(pool_at(p->hists, d->hist), pkt->payload, n);
+        hist_count(p, pool_at(p->hists, d->hist), pkt->payload, n);
         d->bd_bytes += n;
     }
     if (d->bd_bytes == p->cfg.prefix) {
@@ -925,6 +975,21 @@ void payload_prefetch(void *ctx, uint32_t slot)
     __builtin_prefetch(r + sizeof(struct payload_flow) - 1, 1);
 }
 
+void payload_prefetch_late(const struct payload *p, uint32_t slot, int dir, const struct pkt *pkt)
+{
+    const struct payload_dir *d = &p->flows[slot].d[dir];
+    if (pkt->payload_caplen == 0)
+        return;
+    /* The histogram the bytes will be counted into: any of its lines. */
+    if (d->hist != 0 && !(d->bd_flags & (BD_COMPLETE | BD_UNMEASURED))) {
+        const struct pool *pool = (d->bd_flags & BD_RAW) ? p->raws : p->hists;
+        size_t len = (d->bd_flags & BD_RAW) ? BD_RAW_CAP : hist_size(p->cfg.prefix);
+        const char *h = pool_at(pool, d->hist);
+        for (size_t off = 0; off < len; off += 64)
+            __builtin_prefetch(h + off, 1);
+    }
+}
+
 void payload_flow_end(struct payload *p, uint32_t slot)
 {
     struct payload_flow *pf = &p->flows[slot];
@@ -953,18 +1018,6 @@ const char *payload_server_name(struct payload *p, uint32_t slot, const struct f
     if (p->names == NULL)
         return NULL;
     return dns_names_find(p->names, flow_server_addr(f), f->key.ip_version == 6 ? 16 : 4);
-}
-
-static void pool_counters(const struct pool *pl, const char *prefix,
-                          void (*fn)(void *ctx, const char *name, uint64_t v), void *ctx)
-{
-    struct pool_stats st;
-    char name[64];
-    pool_stats(pl, &st);
-    snprintf(name, sizeof(name), "%s_in_use", prefix);
-    fn(ctx, name, st.in_use);
-    snprintf(name, sizeof(name), "%s_max_used", prefix);
-    fn(ctx, name, st.max_used);
 }
 
 void payload_counters(const struct payload *p, void (*fn)(void *ctx, const char *name, uint64_t v),

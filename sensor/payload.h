@@ -164,6 +164,10 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
 /* payload_prefetch() - start fetching @slot's record (a flow_table_config.prefetch_slot). */
 void payload_prefetch(void *ctx, uint32_t slot);
 
+/* payload_prefetch_late() - start fetching the lent buffer the packet's bytes will be counted
+ * into (a flow_table_config.prefetch_late, with @ctx the payload). */
+void payload_prefetch_late(const struct payload *p, uint32_t slot, int dir, const struct pkt *pkt);
+
 /* payload_flow_end() - the flow in @slot has ended and been reported: return what it holds. */
 void payload_flow_end(struct payload *p, uint32_t slot);
 

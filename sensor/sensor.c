@@ -45,6 +45,8 @@ static void on_event(void *ctx, const struct flow_event *ev)
         flow_json_write(s->json, ev, s->feat, s->pl);
     if (ev->type == FLOW_EVENT_END && s->pl != NULL)
         payload_flow_end(s->pl, ev->slot);
+    if (ev->type == FLOW_EVENT_END && s->feat != NULL)
+        features_flow_end(s->feat, ev->slot);
 }
 
 /* The flow table's packet hook: the measurements that need every packet, then those that read
@@ -62,6 +64,13 @@ static void on_prefetch(void *ctx, uint32_t slot)
     struct sensor *s = ctx;
     features_prefetch(s->feat, slot);
     payload_prefetch(s->pl, slot);
+}
+
+static void on_prefetch_late(void *ctx, uint32_t slot, int dir, const struct pkt *pkt)
+{
+    struct sensor *s = ctx;
+    features_prefetch_late(s->feat, slot, dir);
+    payload_prefetch_late(s->pl, slot, dir, pkt);
 }
 
 static void on_frame(void *ctx, const struct capture_frame *frame)
@@ -153,6 +162,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .on_packet = s->feat != NULL ? on_packet : NULL,
             .packet_ctx = s,
             .prefetch_slot = s->feat != NULL ? on_prefetch : NULL,
+            .prefetch_late = s->feat != NULL ? on_prefetch_late : NULL,
     };
     s->ft = flow_table_create(&fcfg, on_event, s, log);
     if (s->ft == NULL)
@@ -255,7 +265,7 @@ static void counter(FILE *f, const char *name, uint64_t v)
     fprintf(f, "  %-28s %llu\n", name, (unsigned long long)v);
 }
 
-static void payload_counter(void *ctx, const char *name, uint64_t v)
+static void named_counter(void *ctx, const char *name, uint64_t v)
 {
     counter(ctx, name, v);
 }
@@ -298,11 +308,13 @@ void sensor_print_counters(struct sensor *s, FILE *f)
     counter(f, "flow_updates", fs.updates);
     counter(f, "tcp_port_reuse", fs.port_reuse);
     counter(f, "flow_table_bytes", flow_table_memory(s->ft));
-    if (s->feat != NULL)
+    if (s->feat != NULL) {
         counter(f, "features_bytes", features_memory(s->feat));
+        features_counters(s->feat, named_counter, f);
+    }
     if (s->pl != NULL) {
         counter(f, "payload_bytes", payload_memory(s->pl));
-        payload_counters(s->pl, payload_counter, f);
+        payload_counters(s->pl, named_counter, f);
     }
     if (s->json != NULL)
         counter(f, "json_write_errors", flow_json_errors(s->json));

@@ -282,8 +282,9 @@ static void test_features_splt_lists_nonempty_new_segments_with_times(void **sta
     (void)state;
     struct features *fs = mk_splt(50, false, false);
     feed_exchange(fs);
+    struct feat_splt_buf buf;
     struct feat_splt sp;
-    features_splt(fs, 1, &sp);
+    features_splt(fs, 1, &buf, &sp);
     assert_int_equal(sp.n, 3);
     const uint16_t len[] = {100, 500, 40};
     const uint32_t us[] = {0, 5000, 5500};
@@ -302,8 +303,9 @@ static void test_features_splt_options_keep_empty_and_retransmitted(void **state
     (void)state;
     struct features *fs = mk_splt(50, true, true);
     feed_exchange(fs);
+    struct feat_splt_buf buf;
     struct feat_splt sp;
-    features_splt(fs, 1, &sp);
+    features_splt(fs, 1, &buf, &sp);
     assert_int_equal(sp.n, 5);
     const uint16_t len[] = {100, 0, 500, 100, 40};
     const uint32_t us[] = {0, 2000, 3000, 4000, 1500};
@@ -314,30 +316,78 @@ static void test_features_splt_options_keep_empty_and_retransmitted(void **state
     features_destroy(&fs);
 }
 
+/* A new flow in slot 1 whose first packet carries @len bytes: its SPLT is that one entry. */
+static void assert_new_flow_splt(struct features *fs, int dir, uint32_t len)
+{
+    struct feat_splt_buf buf;
+    struct feat_splt sp;
+    struct pkt p = data(100, 9, len);
+    feed(fs, dir, &p, true);
+    features_splt(fs, 1, &buf, &sp);
+    assert_int_equal(sp.n, 1);
+    assert_int_equal(sp.lengths[0], len);
+    assert_int_equal(feat_splt_from_server(&sp, 0), dir == FLOW_DIR_SERVER);
+}
+
 /* The SPLT stops at its length; 0 turns it off; a new flow in the slot starts a new one. */
 static void test_features_splt_is_bounded_and_restarts(void **state)
 {
     (void)state;
     struct features *fs = mk_splt(2, false, false);
     feed_exchange(fs);
+    struct feat_splt_buf buf;
     struct feat_splt sp;
-    features_splt(fs, 1, &sp);
+    features_splt(fs, 1, &buf, &sp);
     assert_int_equal(sp.n, 2);
-    struct pkt p = data(100, 9, 77);
-    feed(fs, FLOW_DIR_SERVER, &p, true);
-    features_splt(fs, 1, &sp);
-    assert_int_equal(sp.n, 1);
-    assert_int_equal(sp.lengths[0], 77);
-    assert_true(feat_splt_from_server(&sp, 0));
+    assert_new_flow_splt(fs, FLOW_DIR_SERVER, 77);
     features_destroy(&fs);
 
     fs = mk_splt(0, false, false);
     feed_exchange(fs);
-    features_splt(fs, 1, &sp);
+    features_splt(fs, 1, &buf, &sp);
     assert_int_equal(sp.n, 0);
     features_destroy(&fs);
     struct features_config bad = {.max_flows = 1, .splt_len = FEAT_SPLT_MAX + 1};
     assert_null(features_create(&bad, NULL));
+}
+
+static void count_in_use(void *ctx, const char *name, uint64_t v)
+{
+    if (strcmp(name, "splt_records_in_use") == 0)
+        *(uint64_t *)ctx = v;
+}
+
+/* Thirty packets, where the first eight are kept in the slot and the rest in a lent record:
+ * packet i (0-based) carries 10 + i bytes at i * 3 ms, from the server when i is odd. The
+ * SPLT of length 25 keeps entries 0..24: lengths 10..34, gaps 0 then 3000 us each, directions
+ * alternating. The flow's end gives the record back; the next flow in the slot starts empty. */
+static void test_features_splt_spans_slot_and_record(void **state)
+{
+    (void)state;
+    struct features *fs = mk_splt(25, false, false);
+    for (uint32_t i = 0; i < 30; i++) {
+        struct pkt p = data(3 * i, 1000 * i, 10 + i);
+        feed(fs, (i % 2) ? FLOW_DIR_SERVER : FLOW_DIR_CLIENT, &p, i == 0);
+    }
+    struct feat_splt_buf buf;
+    struct feat_splt sp;
+    features_splt(fs, 1, &buf, &sp);
+    assert_int_equal(sp.n, 25);
+    for (uint32_t i = 0; i < 25; i++) {
+        assert_int_equal(sp.lengths[i], 10 + i);
+        assert_int_equal(sp.iat_us[i], i == 0 ? 0 : 3000);
+        assert_int_equal(feat_splt_from_server(&sp, i), i % 2 == 1);
+    }
+    uint64_t in_use = 99;
+    features_counters(fs, count_in_use, &in_use);
+    assert_int_equal(in_use, 1);
+    features_flow_end(fs, 1);
+    features_counters(fs, count_in_use, &in_use);
+    assert_int_equal(in_use, 0);
+    features_splt(fs, 1, &buf, &sp);
+    assert_int_equal(sp.n, 0);
+    assert_new_flow_splt(fs, FLOW_DIR_CLIENT, 5);
+    features_destroy(&fs);
 }
 
 /* Running RTT (RFC 6298 smoothing, alpha 1/8; Karn's rule). Client data 1..100 at 0 ms, the
@@ -470,6 +520,7 @@ int main(void)
             cmocka_unit_test(test_features_splt_lists_nonempty_new_segments_with_times),
             cmocka_unit_test(test_features_splt_options_keep_empty_and_retransmitted),
             cmocka_unit_test(test_features_splt_is_bounded_and_restarts),
+            cmocka_unit_test(test_features_splt_spans_slot_and_record),
             cmocka_unit_test(test_features_running_rtt_from_data_and_acks),
             cmocka_unit_test(test_features_splt_markov_summaries),
             cmocka_unit_test(test_features_no_handshake_without_syn),

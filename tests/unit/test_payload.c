@@ -154,6 +154,29 @@ static void test_payload_bytedist_uniform(void **state)
     payload_destroy(&p);
 }
 
+/* A 1500-byte packet is counted through the lane tables (HIST_LANE_MIN is 512): 1000 zero
+ * bytes then 500 bytes of 'A' (65), which also wrap the 8-bit counts (1000 = 3 * 256 + 232,
+ * 500 = 256 + 244). p = 2/3 and 1/3: entropy = -(2/3 log2 2/3 + 1/3 log2 1/3) = 0.9182958341;
+ * mean 65 * 500 / 1500 = 21.6666666667; variance 65^2 * (1/3)(2/3) = 938.8888889,
+ * stddev 30.6412938514. A second such packet in the other order, and the prefix (4096) still
+ * open: 2000 zeros and 1000 'A' keep those shares, so the same figures over 3000 bytes. */
+static void test_payload_bytedist_long_packets_wrap(void **state)
+{
+    (void)state;
+    static uint8_t a[1500], b[1500];
+    memset(a, 0, 1000);
+    memset(a + 1000, 'A', 500);
+    memset(b, 'A', 500);
+    memset(b + 500, 0, 1000);
+    struct payload *p = mk(4096, 4, 4);
+    struct flow f = mkflow(6, 443, 2);
+    feed(p, 1, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 1, a, 1500), true);
+    assert_bd(p, 1, FLOW_DIR_SERVER, 1500, 0.9182958341, 21.6666666667, 30.6412938514);
+    feed(p, 1, FLOW_DIR_SERVER, &f, mkpkt(6, 0x18, 1501, b, 1500), false);
+    assert_bd(p, 1, FLOW_DIR_SERVER, 3000, 0.9182958341, 21.6666666667, 30.6412938514);
+    payload_destroy(&p);
+}
+
 /* One histogram for two flows: the second flow's direction is unmeasured, and counted. */
 static void test_payload_bytedist_pool_exhausted(void **state)
 {
@@ -547,6 +570,7 @@ int main(void)
             cmocka_unit_test(test_payload_bytedist_two_values),
             cmocka_unit_test(test_payload_bytedist_prefix_spans_packets),
             cmocka_unit_test(test_payload_bytedist_uniform),
+            cmocka_unit_test(test_payload_bytedist_long_packets_wrap),
             cmocka_unit_test(test_payload_bytedist_pool_exhausted),
             cmocka_unit_test(test_payload_bytedist_raw_then_histogram),
             cmocka_unit_test(test_payload_bytedist_counts_past_255),

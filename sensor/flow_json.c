@@ -286,7 +286,7 @@ static void jb_dns(struct jbuf *b, const struct payload_dns *d)
                 snprintf(a, sizeof(a), "?");
             jb_str(b, "addr", a);
         } else {
-            jb_str(b, "cname", x->cname);
+            jb_str(b, "cname", payload_dns_cname(d, i));
         }
         jb_printf(b, "}");
     }

@@ -285,7 +285,7 @@ static void fill_dns(struct flow_record_buf *b, const struct payload_dns *d)
         a->type = x->type;
         a->ttl_s = x->ttl;
         a->addr = bin(x->addr, x->addr_len);
-        a->cname = str(x->cname);
+        a->cname = str(payload_dns_cname(d, i));
         b->answer_ptrs[i] = a;
     }
     h->n_answers = d->n_answers;

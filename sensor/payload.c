@@ -584,7 +584,15 @@ static void dns_message(struct payload *p, struct payload_flow *pf, const uint8_
         o->ttl = a->ttl;
         o->addr_len = a->addr_len;
         memcpy(o->addr, a->addr, sizeof(o->addr));
-        snprintf(o->cname, sizeof(o->cname), "%s", a->cname);
+        if (a->addr_len == 0) {
+            /* The last byte of the area stays a NUL: a target that finds no room is "". */
+            uint16_t at =
+                    d->cnames_used < PAYLOAD_DNS_CNAMES ? d->cnames_used : PAYLOAD_DNS_CNAMES - 1;
+            int n = snprintf(d->cnames + at, PAYLOAD_DNS_CNAMES - at, "%s", a->cname);
+            o->cname = at;
+            size_t used = at + (size_t)(n > 0 ? n : 0) + 1;
+            d->cnames_used = (uint16_t)(used < PAYLOAD_DNS_CNAMES ? used : PAYLOAD_DNS_CNAMES);
+        }
     }
 }
 

@@ -59,14 +59,14 @@ enum payload_kind {
 };
 
 #define PAYLOAD_DNS_ANSWERS 4
-#define PAYLOAD_CNAME_MAX   128
+#define PAYLOAD_DNS_CNAMES  256 /* bytes the CNAME targets of one response share */
 
 struct payload_dns_answer {
     uint16_t type;
     uint8_t addr_len; /* 4, 16, or 0 for CNAME */
     uint32_t ttl;
     uint8_t addr[16];
-    char cname[PAYLOAD_CNAME_MAX]; /* cut to fit */
+    uint16_t cname; /* CNAME: offset of its target in payload_dns.cnames */
 };
 
 /* The flow's first query and the response to it. */
@@ -78,9 +78,20 @@ struct payload_dns {
     uint8_t rcode;
     uint8_t n_answers;      /* kept below */
     uint16_t answers_total; /* answer records in the response */
+    uint16_t cnames_used;   /* bytes of cnames[] taken */
     char qname[HS_DNS_NAME_MAX];
     struct payload_dns_answer answers[PAYLOAD_DNS_ANSWERS];
+    /* The CNAME targets, each ending in a NUL, in answer order: one name can be as long as
+     * DNS allows, and a response whose targets add up to more has the last ones cut to fit.
+     * Most answers are addresses, so one shared area keeps the record small. */
+    char cnames[PAYLOAD_DNS_CNAMES];
 };
+
+/* payload_dns_cname() - answer @i's CNAME target ("" for an address). */
+static inline const char *payload_dns_cname(const struct payload_dns *d, uint8_t i)
+{
+    return d->answers[i].addr_len == 0 ? d->cnames + d->answers[i].cname : "";
+}
 
 struct payload_http {
     char method[16];

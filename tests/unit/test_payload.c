@@ -332,6 +332,9 @@ static void test_payload_stream_cut_gives_up(void **state)
 /* DNS over UDP: a query for example.com (A) and its answer 93.184.216.34, TTL 3600. Bytes
  * per RFC 1035 4.1: header (id 0x1234, flags, 1 question, 1 answer), the question, and an answer
  * whose name is a pointer to offset 12 (0xc00c). */
+/* 63 characters: the longest DNS label. */
+#define HS_LONG "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"
+
 static const uint8_t dns_query[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,   0,
                                     0,    0,    7,    'e',  'x', 'a', 'm', 'p', 'l', 'e',
                                     3,    'c',  'o',  'm',  0,   0,   1,   0,   1};
@@ -365,6 +368,73 @@ static void test_payload_dns_query_answer_and_name_map(void **state)
     feed(p, 1, FLOW_DIR_CLIENT, &web, mkpkt(6, 0x02, 7, NULL, 0), true);
     assert_string_equal(payload_server_name(p, 1, &web), "example.com");
     assert_int_equal(counter(p, "dns_messages"), 2);
+    payload_destroy(&p);
+}
+
+/* Appends @name in DNS wire form (RFC 1035 3.1: length-prefixed labels, a 0 at the end) with
+ * labels of at most 63 characters; returns the new end. */
+static size_t put_name(uint8_t *b, size_t at, const char *name)
+{
+    while (*name != '\0') {
+        size_t n = strcspn(name, ".");
+        b[at++] = (uint8_t)n;
+        memcpy(b + at, name, n);
+        at += n;
+        name += n + (name[n] == '.');
+    }
+    b[at++] = 0;
+    return at;
+}
+
+/* A response to "q.test" (A) with answers: q.test CNAME X, X CNAME Y, Y A 10.0.0.9, where X is
+ * 200 characters and Y 100. X takes bytes 0..200 of the shared area (with its NUL); Y gets the
+ * 55 left: its first 54 characters and a NUL. */
+static void test_payload_dns_cnames_share_an_area(void **state)
+{
+    (void)state;
+    char x[201], y[101];
+    /* 63 + 1 + 63 + 1 + 63 + 1 + 8 = 200 characters; 63 + 1 + 36 = 100. */
+    snprintf(x, sizeof(x), "%.63s.%.63s.%.63s.%.8s", HS_LONG, HS_LONG, HS_LONG, HS_LONG);
+    snprintf(y, sizeof(y), "%.63s.%.36s", HS_LONG, HS_LONG);
+    assert_int_equal(strlen(x), 200);
+    assert_int_equal(strlen(y), 100);
+    static uint8_t b[1024];
+    const uint8_t head[] = {0x43, 0x21, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0};
+    memcpy(b, head, sizeof(head));
+    size_t at = put_name(b, sizeof(head), "q.test");
+    const uint8_t q_tail[] = {0, 1, 0, 1};
+    memcpy(b + at, q_tail, 4);
+    at += 4;
+    const char *owner[3] = {"q.test", x, y};
+    for (int i = 0; i < 3; i++) {
+        at = put_name(b, at, owner[i]);
+        const uint8_t rr[] = {0, i < 2 ? 5 : 1, 0, 1, 0, 0, 0, 60}; /* type, class IN, TTL 60 */
+        memcpy(b + at, rr, sizeof(rr));
+        at += sizeof(rr);
+        size_t rdlen_at = at;
+        at += 2;
+        if (i < 2) {
+            at = put_name(b, at, i == 0 ? x : y);
+        } else {
+            const uint8_t a[4] = {10, 0, 0, 9};
+            memcpy(b + at, a, 4);
+            at += 4;
+        }
+        b[rdlen_at] = (uint8_t)((at - rdlen_at - 2) >> 8);
+        b[rdlen_at + 1] = (uint8_t)(at - rdlen_at - 2);
+    }
+    struct payload *p = mk(4096, 4, 4);
+    struct flow dns = mkflow(17, 53, 53);
+    feed(p, 0, FLOW_DIR_SERVER, &dns, mkpkt(17, 0, 0, b, (uint32_t)at), true);
+    const struct payload_meta *m = payload_meta(p, 0);
+    assert_non_null(m);
+    assert_int_equal(m->u.dns.n_answers, 3);
+    assert_string_equal(payload_dns_cname(&m->u.dns, 0), x);
+    char y54[55];
+    snprintf(y54, sizeof(y54), "%s", y);
+    assert_string_equal(payload_dns_cname(&m->u.dns, 1), y54);
+    assert_string_equal(payload_dns_cname(&m->u.dns, 2), "");
+    assert_int_equal(m->u.dns.answers[2].ttl, 60);
     payload_destroy(&p);
 }
 
@@ -578,6 +648,7 @@ int main(void)
             cmocka_unit_test(test_payload_stream_gap_gives_up),
             cmocka_unit_test(test_payload_stream_cut_gives_up),
             cmocka_unit_test(test_payload_dns_query_answer_and_name_map),
+            cmocka_unit_test(test_payload_dns_cnames_share_an_area),
             cmocka_unit_test(test_payload_dns_malformed_is_counted),
             cmocka_unit_test(test_payload_ssh_handshake_and_keystrokes),
             cmocka_unit_test(test_payload_tls_stream_given_up_when_the_server_answers),

@@ -283,8 +283,9 @@ static void splt_add(struct features *fs, uint32_t slot, int dir, const struct p
                 l->n = (uint8_t)fs->cfg.splt_len; /* full: nothing more is added */
                 return;
             }
-            memset(pool_at(fs->splt_recs, l->rec), 0,
-                   rec_dirs_off(fs->rec_entries) + (fs->rec_entries + 7) / 8);
+            /* Times and lengths are written before they are read; only the bits are or-ed. */
+            memset((uint8_t *)pool_at(fs->splt_recs, l->rec) + rec_dirs_off(fs->rec_entries), 0,
+                   (fs->rec_entries + 7) / 8);
         }
         uint8_t *rec = pool_at(fs->splt_recs, l->rec);
         uint32_t j = i - FEAT_SPLT_INLINE;

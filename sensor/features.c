@@ -465,6 +465,16 @@ void features_prefetch_late(const struct features *fs, uint32_t slot, int dir)
     __builtin_prefetch(rec + rec_dirs_off(m) + j / 8, 1);
 }
 
+void features_prefetch_new(const struct features *fs, uint32_t slot)
+{
+    const char *ff = (const char *)&fs->slots[slot];
+    for (size_t off = 0; off < sizeof(struct flow_features); off += 64)
+        __builtin_prefetch(ff + off, 1);
+    __builtin_prefetch(ff + sizeof(struct flow_features) - 1, 1);
+    if (fs->splt != NULL)
+        __builtin_prefetch(&fs->splt[slot], 1);
+}
+
 const struct flow_features *features_get(const struct features *fs, uint32_t slot)
 {
     return &fs->slots[slot];

@@ -123,6 +123,10 @@ void features_prefetch(void *ctx, uint32_t slot);
  * flow in @slot will write (a flow_table_config.prefetch_late, with @ctx the features). */
 void features_prefetch_late(const struct features *fs, uint32_t slot, int dir);
 
+/* features_prefetch_new() - start fetching all of @slot's state, which the first packet of the
+ * flow about to take the slot will clear (a flow_table_config.prefetch_new). */
+void features_prefetch_new(const struct features *fs, uint32_t slot);
+
 /* features_get() - the measurements of the flow in @slot (valid until its next packet). */
 const struct flow_features *features_get(const struct features *fs, uint32_t slot);
 

@@ -20,6 +20,7 @@ void flow_pipe_keep_payload(struct flow_pipe *pipe, uint8_t *store, uint32_t cap
 {
     pipe->payload_store = store;
     pipe->payload_cap = store != NULL ? cap : 0;
+    pipe->payload_next = 0;
 }
 
 static void account_oldest(struct flow_pipe *pipe)
@@ -42,10 +43,17 @@ void flow_pipe_commit(struct flow_pipe *pipe)
     /* The frame's bytes are gone once the capture callback returns: copy what payload
      * features read, drop the rest. */
     if (pipe->payload_cap != 0 && e->pkt.payload != NULL) {
-        uint8_t *dst = pipe->payload_store + (size_t)(pipe->head & MASK) * pipe->payload_cap;
         uint32_t n = e->pkt.payload_caplen;
         if (n > pipe->payload_cap)
             n = pipe->payload_cap;
+        /* At most FLOW_PIPE_DEPTH - 1 earlier copies are still in the pipe, of at most
+         * ROUND(cap) bytes each, and the store has room for two more: wherever this one lands,
+         * wrapping to the start when the end is too near, it overwrites none of them. */
+        size_t at = pipe->payload_next;
+        if (at + n > FLOW_PIPE_STORE(pipe->payload_cap))
+            at = 0;
+        uint8_t *dst = pipe->payload_store + at;
+        pipe->payload_next = (uint32_t)(at + FLOW_PIPE_ROUND(n));
         memcpy(dst, e->pkt.payload, n);
         e->pkt.payload = dst;
         e->pkt.payload_caplen = n;

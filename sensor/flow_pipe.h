@@ -10,7 +10,10 @@
  *
  * The frame's bytes are gone once the capture callback returns, so a packet keeps only what
  * was decoded from them, and, when payload features are on, a copy of its first payload bytes
- * (up to payload_cap) in a store beside the ring.
+ * (up to payload_cap) in a store beside the ring. The copies are laid end to end, each on a
+ * fresh cache line, so the few kilobytes the pipe holds stay in the first-level cache (fixed
+ * slots of payload_cap bytes spread them over 64 KiB and 4 KiB apart, where they evicted each
+ * other).
  */
 #ifndef UMBRA_SENSOR_FLOW_PIPE_H
 #define UMBRA_SENSOR_FLOW_PIPE_H
@@ -33,15 +36,22 @@ struct flow_pipe {
     struct flow_pipe_entry ring[FLOW_PIPE_DEPTH];
     uint32_t head;          /* packets pushed */
     uint32_t tail;          /* packets accounted */
-    uint8_t *payload_store; /* FLOW_PIPE_DEPTH * payload_cap bytes, or NULL */
+    uint8_t *payload_store; /* FLOW_PIPE_STORE(payload_cap) bytes, or NULL */
     uint32_t payload_cap;   /* payload bytes kept per packet; 0 = none */
+    uint32_t payload_next;  /* where the next copy goes in the store */
 };
+
+/* The store for copies of at most @cap bytes: FLOW_PIPE_DEPTH of them in line-aligned places,
+ * and one more for the end of the store a copy that does not fit there leaves unused. */
+#define FLOW_PIPE_LINE       64u
+#define FLOW_PIPE_ROUND(n)   (((size_t)(n) + FLOW_PIPE_LINE - 1) & ~(size_t)(FLOW_PIPE_LINE - 1))
+#define FLOW_PIPE_STORE(cap) ((FLOW_PIPE_DEPTH + 1) * FLOW_PIPE_ROUND(cap))
 
 /* flow_pipe_init() - an empty pipe in front of @ft that keeps no payload. */
 void flow_pipe_init(struct flow_pipe *pipe, struct flow_table *ft);
 
 /* flow_pipe_keep_payload() - keep up to @cap payload bytes of each packet in @store
- * (FLOW_PIPE_DEPTH * @cap bytes, owned by the caller and kept until the pipe is drained). */
+ * (FLOW_PIPE_STORE(@cap) bytes, owned by the caller and kept until the pipe is drained). */
 void flow_pipe_keep_payload(struct flow_pipe *pipe, uint8_t *store, uint32_t cap);
 
 /*

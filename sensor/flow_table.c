@@ -232,6 +232,22 @@ static uint32_t longest_idle(const struct flow_table *ft)
     return best;
 }
 
+/* Starts fetching the slot slot_alloc() will return next (unless it must evict), so that a new
+ * flow's first packet, which writes all of its state, does not wait for each line in turn. */
+static void prefetch_next_slot(const struct flow_table *ft)
+{
+    uint32_t idx = ft->free_head;
+    if (idx == NIL && ft->unused < ft->cfg.max_flows)
+        idx = ft->unused;
+    if (idx == NIL)
+        return;
+    __builtin_prefetch(&ft->flows[idx], 1);
+    __builtin_prefetch((const char *)&ft->flows[idx] + 64, 1);
+    __builtin_prefetch(&ft->info[idx], 1);
+    if (ft->cfg.prefetch_new != NULL)
+        ft->cfg.prefetch_new(ft->cfg.packet_ctx, idx);
+}
+
 static uint32_t slot_alloc(struct flow_table *ft)
 {
     if (ft->free_head == NIL && ft->unused < ft->cfg.max_flows)
@@ -484,8 +500,10 @@ void flow_table_packet_ref(struct flow_table *ft, const struct pkt *pkt, const s
 
     if (ft->cfg.on_packet != NULL)
         ft->cfg.on_packet(ft->cfg.packet_ctx, idx, dir, f, pkt, created);
-    if (created)
+    if (created) {
         emit(ft, FLOW_EVENT_OPEN, FLOW_END_NONE, idx);
+        prefetch_next_slot(ft);
+    }
     if (ft->cfg.active_ns != 0 && pkt->ts_ns >= f->last_update_ts &&
         pkt->ts_ns - f->last_update_ts >= ft->cfg.active_ns) {
         f->last_update_ts = pkt->ts_ns;
@@ -507,6 +525,9 @@ void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
             if (next != NIL) {
                 __builtin_prefetch(&ft->flows[next]);
                 __builtin_prefetch(&ft->info[next]);
+                /* And the state kept elsewhere that its END will read and give back. */
+                if (ft->cfg.prefetch_slot != NULL)
+                    ft->cfg.prefetch_slot(ft->cfg.packet_ctx, next);
             }
             if (now_ns < f->last_ts) {
                 /* Stamped later than now (the capture's time went back): it cannot be judged
@@ -524,6 +545,7 @@ void flow_table_expire(struct flow_table *ft, uint64_t now_ns)
             flow_end(ft, idx, l == LRU_CLOSING ? closed_reason(f) : FLOW_END_IDLE);
         }
     }
+    prefetch_next_slot(ft); /* the flows ended here put other slots at the free list's head */
 }
 
 void flow_table_flush(struct flow_table *ft, enum flow_end_reason reason)

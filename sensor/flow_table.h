@@ -41,6 +41,10 @@ struct flow_table_config {
      * the slot and the packet's direction, so state that the slot's own lines point to (lent
      * buffers) can be fetched too. A hint only. */
     void (*prefetch_late)(void *ctx, uint32_t slot, int dir, const struct pkt *pkt);
+    /* Optional: told the slot the next new flow will take (after each new flow and each
+     * expiry scan), so per-slot state the first packet clears can be fetched before it comes.
+     * A hint only. */
+    void (*prefetch_new)(void *ctx, uint32_t slot);
 };
 
 struct flow_table_stats {

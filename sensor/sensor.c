@@ -66,6 +66,13 @@ static void on_prefetch(void *ctx, uint32_t slot)
     payload_prefetch(s->pl, slot);
 }
 
+static void on_prefetch_new(void *ctx, uint32_t slot)
+{
+    struct sensor *s = ctx;
+    features_prefetch_new(s->feat, slot);
+    payload_prefetch(s->pl, slot);
+}
+
 static void on_prefetch_late(void *ctx, uint32_t slot, int dir, const struct pkt *pkt)
 {
     struct sensor *s = ctx;
@@ -163,6 +170,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
             .packet_ctx = s,
             .prefetch_slot = s->feat != NULL ? on_prefetch : NULL,
             .prefetch_late = s->feat != NULL ? on_prefetch_late : NULL,
+            .prefetch_new = s->feat != NULL ? on_prefetch_new : NULL,
     };
     s->ft = flow_table_create(&fcfg, on_event, s, log);
     if (s->ft == NULL)
@@ -173,7 +181,7 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
     if (cfg->feat_handshakes && keep < PAYLOAD_STREAM_CAP)
         keep = PAYLOAD_STREAM_CAP;
     if (s->pl != NULL && keep > 0) {
-        s->pipe_payload = malloc((size_t)FLOW_PIPE_DEPTH * keep);
+        s->pipe_payload = malloc(FLOW_PIPE_STORE(keep));
         if (s->pipe_payload == NULL) {
             log_err(log, "sensor: out of memory for the pipe's payload copies");
             goto out_table;

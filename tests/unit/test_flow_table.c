@@ -683,6 +683,128 @@ static void test_flow_pipe_gives_the_same_events_as_the_direct_path(void **state
     flow_table_destroy(&b);
 }
 
+/* What the pipe's payload test checks on each accounted packet. */
+struct payload_check {
+    uint32_t cap;
+    uint32_t seen;
+};
+
+/* Payload byte j of packet i: a pattern no two nearby packets share. */
+static uint8_t payload_byte(uint32_t i, uint32_t j)
+{
+    return (uint8_t)(i * 131u + j * 7u + 1u);
+}
+
+static uint32_t payload_len_of(uint32_t i)
+{
+    return (i * 37u) % 181u; /* 0 to 180, over the cap of 100 now and then */
+}
+
+static void check_payload(void *ctx, uint32_t slot, int dir, const struct flow *f,
+                          const struct pkt *pkt, bool first)
+{
+    (void)slot, (void)dir, (void)f, (void)first;
+    struct payload_check *c = ctx;
+    uint32_t i = (uint32_t)((pkt->ts_ns - T0) / 1000u); /* the packet's number, from its time */
+    uint32_t want = payload_len_of(i) < c->cap ? payload_len_of(i) : c->cap;
+    assert_int_equal(pkt->payload_caplen, want);
+    for (uint32_t j = 0; j < want; j++)
+        assert_int_equal(pkt->payload[j], payload_byte(i, j));
+    c->seen++;
+}
+
+/* The pipe keeps each packet's payload bytes (up to the cap) whole until the packet is
+ * accounted, however the copies wrap around its store, and drops the rest. */
+static void test_flow_pipe_keeps_payload_copies_whole(void **state)
+{
+    (void)state;
+    struct flow_table_config cfg = default_cfg();
+    struct payload_check check = {.cap = 100};
+    cfg.on_packet = check_payload;
+    cfg.packet_ctx = &check;
+    struct recorder r;
+    struct flow_table *ft = mk_table(&cfg, &r);
+    uint8_t *store = malloc(FLOW_PIPE_STORE(check.cap));
+    assert_non_null(store);
+    struct flow_pipe pipe;
+    flow_pipe_init(&pipe, ft);
+    flow_pipe_keep_payload(&pipe, store, check.cap);
+    uint8_t frame[200];
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct pkt p = udp(1, 1000, 2, 53, T0 + (uint64_t)i * 1000u, payload_len_of(i));
+        for (uint32_t j = 0; j < p.payload_len; j++)
+            frame[j] = payload_byte(i, j);
+        p.payload = p.payload_len > 0 ? frame : NULL;
+        p.payload_caplen = p.payload_len;
+        flow_pipe_push(&pipe, &p);
+        memset(frame, 0, sizeof(frame)); /* the frame's bytes are gone once it is pushed */
+    }
+    flow_pipe_drain(&pipe);
+    assert_int_equal(check.seen, 3000);
+    flow_table_destroy(&ft);
+    free(store);
+}
+
+/* The slot the table names for the next new flow. */
+struct slot_hint {
+    uint32_t hint; /* UINT32_MAX: none given since the free slots last changed */
+    uint32_t max_flows;
+    uint32_t checked;
+};
+
+static void hint_new(void *ctx, uint32_t slot)
+{
+    struct slot_hint *h = ctx;
+    assert_true(slot < h->max_flows);
+    h->hint = slot;
+}
+
+static void hint_check(void *ctx, uint32_t slot, int dir, const struct flow *f,
+                       const struct pkt *pkt, bool first)
+{
+    (void)dir, (void)f, (void)pkt;
+    struct slot_hint *h = ctx;
+    if (!first)
+        return;
+    if (h->hint != UINT32_MAX) {
+        assert_int_equal(slot, h->hint);
+        h->checked++;
+    }
+    h->hint = UINT32_MAX;
+}
+
+static void hint_sink(void *ctx, const struct flow_event *ev)
+{
+    struct slot_hint *h = ctx;
+    if (ev->type == FLOW_EVENT_END)
+        h->hint = UINT32_MAX; /* a slot was freed: the next new flow may take that one */
+}
+
+/* The prefetch_new hint names the slot the next new flow takes, whenever it is given after the
+ * free slots last changed (the table is small, so flows end and are evicted too). */
+static void test_flow_table_prefetch_new_names_the_next_slot(void **state)
+{
+    (void)state;
+    struct flow_table_config cfg = default_cfg();
+    cfg.max_flows = 16;
+    cfg.tcp_idle_ns = cfg.udp_idle_ns = 4 * SEC; /* flows end by timeout as well as eviction */
+    struct slot_hint h = {.hint = UINT32_MAX, .max_flows = cfg.max_flows};
+    cfg.on_packet = hint_check;
+    cfg.prefetch_new = hint_new;
+    cfg.packet_ctx = &h;
+    struct flow_table *ft = flow_table_create(&cfg, hint_sink, &h, NULL);
+    assert_non_null(ft);
+    for (uint32_t i = 0; i < 2000; i++) {
+        struct pkt p = mixed_packet(i);
+        flow_table_packet(ft, &p);
+    }
+    struct flow_table_stats st;
+    flow_table_stats(ft, &st);
+    assert_true(h.checked > 100);
+    assert_true(st.flows_ended[FLOW_END_EVICTED] > 0);
+    flow_table_destroy(&ft);
+}
+
 static void test_flow_table_refuses_zero_capacity(void **state)
 {
     (void)state;
@@ -715,6 +837,8 @@ int main(void)
             cmocka_unit_test(test_flow_table_uses_at_most_256_bytes_per_flow),
             cmocka_unit_test(test_flow_table_packet_path_allocates_nothing),
             cmocka_unit_test(test_flow_pipe_gives_the_same_events_as_the_direct_path),
+            cmocka_unit_test(test_flow_pipe_keeps_payload_copies_whole),
+            cmocka_unit_test(test_flow_table_prefetch_new_names_the_next_slot),
             cmocka_unit_test(test_flow_table_refuses_zero_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

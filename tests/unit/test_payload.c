@@ -177,6 +177,25 @@ static void test_payload_bytedist_long_packets_wrap(void **state)
     payload_destroy(&p);
 }
 
+/* Five 200-byte packets of 180 zeros and 20 bytes of value 2, counted one byte at a time (under
+ * 512 bytes a packet): the zeros' 8-bit count wraps three times (900 = 3 * 256 + 132). Of 1000
+ * bytes, 900 are 0 and 100 are 2: p = 0.9, 0.1; entropy = -(0.9 log2 0.9 + 0.1 log2 0.1) =
+ * 0.4689955936; mean = 200 / 1000 = 0.2; E[x^2] = 400 / 1000 = 0.4; variance 0.4 - 0.04 =
+ * 0.36; stddev 0.6. */
+static void test_payload_bytedist_short_packets_wrap(void **state)
+{
+    (void)state;
+    uint8_t a[200];
+    memset(a, 0, 180);
+    memset(a + 180, 2, 20);
+    struct payload *p = mk(4096, 4, 4);
+    struct flow f = mkflow(17, 68, 67);
+    for (int i = 0; i < 5; i++)
+        feed(p, 1, FLOW_DIR_CLIENT, &f, mkpkt(17, 0, 0, a, sizeof(a)), i == 0);
+    assert_bd(p, 1, FLOW_DIR_CLIENT, 1000, 0.4689955936, 0.2, 0.6);
+    payload_destroy(&p);
+}
+
 /* One histogram for two flows: the second flow's direction is unmeasured, and counted. */
 static void test_payload_bytedist_pool_exhausted(void **state)
 {
@@ -642,6 +661,7 @@ int main(void)
             cmocka_unit_test(test_payload_bytedist_prefix_spans_packets),
             cmocka_unit_test(test_payload_bytedist_uniform),
             cmocka_unit_test(test_payload_bytedist_long_packets_wrap),
+            cmocka_unit_test(test_payload_bytedist_short_packets_wrap),
             cmocka_unit_test(test_payload_bytedist_pool_exhausted),
             cmocka_unit_test(test_payload_bytedist_raw_then_histogram),
             cmocka_unit_test(test_payload_bytedist_counts_past_255),

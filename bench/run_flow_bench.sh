@@ -272,7 +272,7 @@ ${names% }.
 $argus_row
 
 The ratio is of packet rates (wall time); the CPU column's ratio is ceiling CPU / sensor CPU.
-Wall seconds of each run: ceiling $(fmt_all "${c_wall[@]}"); sensor $(fmt_all "${s_wall[@]}").
+Wall seconds of each run: ceiling $(fmt_all "${c_wall[@]}"); sensor $(fmt_all "${s_wall[@]}"); every feature $(fmt_all "${f_wall[@]}").
 
 | flow table | |
 |---|---:|

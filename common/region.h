@@ -30,4 +30,14 @@ void *region_map(struct region *r, size_t size, enum region_pages pages);
 /* region_unmap() - give the bytes back; @r is then empty (an empty one is ignored). */
 void region_unmap(struct region *r);
 
+/* region_prefetch() - start fetching, for writing, every cache line of @len bytes at @p (which
+ * need not be aligned). A hint: no fault, whatever @p is. */
+static inline void region_prefetch(const void *p, size_t len)
+{
+    const char *c = p;
+    for (size_t off = 0; off < len; off += 64)
+        __builtin_prefetch(c + off, 1);
+    __builtin_prefetch(c + len - 1, 1);
+}
+
 #endif

@@ -447,10 +447,7 @@ void features_prefetch(void *ctx, uint32_t slot)
 void features_prefetch_late(const struct features *fs, uint32_t slot, int dir)
 {
     const struct flow_features *ff = &fs->slots[slot];
-    const char *d = (const char *)&ff->dir[dir];
-    for (size_t off = 0; off < sizeof(struct feat_dir); off += 64)
-        __builtin_prefetch(d + off, 1);
-    __builtin_prefetch(d + sizeof(struct feat_dir) - 1, 1);
+    region_prefetch(&ff->dir[dir], sizeof(struct feat_dir));
     __builtin_prefetch(&ff->syn_ts, 1);
     if (fs->splt == NULL)
         return;
@@ -467,10 +464,7 @@ void features_prefetch_late(const struct features *fs, uint32_t slot, int dir)
 
 void features_prefetch_new(const struct features *fs, uint32_t slot)
 {
-    const char *ff = (const char *)&fs->slots[slot];
-    for (size_t off = 0; off < sizeof(struct flow_features); off += 64)
-        __builtin_prefetch(ff + off, 1);
-    __builtin_prefetch(ff + sizeof(struct flow_features) - 1, 1);
+    region_prefetch(&fs->slots[slot], sizeof(struct flow_features));
     if (fs->splt != NULL)
         __builtin_prefetch(&fs->splt[slot], 1);
 }

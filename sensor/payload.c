@@ -977,10 +977,7 @@ void payload_packet(void *ctx, uint32_t slot, int dir, const struct flow *f, con
 void payload_prefetch(void *ctx, uint32_t slot)
 {
     const struct payload *p = ctx;
-    /* A record straddles two cache lines at most: fetch both ends. */
-    const char *r = (const char *)&p->flows[slot];
-    __builtin_prefetch(r, 1);
-    __builtin_prefetch(r + sizeof(struct payload_flow) - 1, 1);
+    region_prefetch(&p->flows[slot], sizeof(struct payload_flow));
 }
 
 void payload_prefetch_late(const struct payload *p, uint32_t slot, int dir, const struct pkt *pkt)
@@ -992,9 +989,7 @@ void payload_prefetch_late(const struct payload *p, uint32_t slot, int dir, cons
     if (d->hist != 0 && !(d->bd_flags & (BD_COMPLETE | BD_UNMEASURED))) {
         const struct pool *pool = (d->bd_flags & BD_RAW) ? p->raws : p->hists;
         size_t len = (d->bd_flags & BD_RAW) ? BD_RAW_CAP : hist_size(p->cfg.prefix);
-        const char *h = pool_at(pool, d->hist);
-        for (size_t off = 0; off < len; off += 64)
-            __builtin_prefetch(h + off, 1);
+        region_prefetch(pool_at(pool, d->hist), len);
     }
 }
 

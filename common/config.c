@@ -525,6 +525,21 @@ static enum parse_result parse_scaled(const char *s, const struct unit *units, u
     return PARSE_OK;
 }
 
+static int parse_rc(enum parse_result r)
+{
+    return r == PARSE_OK ? 0 : r == PARSE_RANGE ? -ERANGE : -EINVAL;
+}
+
+int config_parse_duration(const char *s, uint64_t *ns)
+{
+    return parse_rc(parse_scaled(s, duration_units, NS_PER_S, ns));
+}
+
+int config_parse_size(const char *s, uint64_t *bytes)
+{
+    return parse_rc(parse_scaled(s, size_units, 1, bytes));
+}
+
 static enum parse_result parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on"};

@@ -130,4 +130,12 @@ void config_print_reference(const struct config_schema *schema, FILE *f);
 /* config_find() - the option for a dotted key, or NULL. */
 const struct config_option *config_find(const struct config_schema *schema, const char *key);
 
+/* config_parse_duration() - a duration as CONFIG_DURATION reads it ("250ms", "1.5s", "2h"; a bare
+ * number is seconds) into nanoseconds. 0, -EINVAL (syntax) or -ERANGE (overflows 64 bits). */
+int config_parse_duration(const char *s, uint64_t *ns);
+
+/* config_parse_size() - a size as CONFIG_SIZE reads it ("64KiB", "1MB"; bare = bytes). 0, -EINVAL
+ * or -ERANGE. */
+int config_parse_size(const char *s, uint64_t *bytes);
+
 #endif

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
     build-essential cmake pkg-config git
     libpcap-dev libzmq3-dev protobuf-c-compiler libprotobuf-c-dev libuv1-dev liblmdb-dev
-    libyaml-dev libjansson-dev libxxhash-dev libcmocka-dev libssl-dev
+    libyaml-dev libcyaml-dev libjansson-dev libxxhash-dev libcmocka-dev libssl-dev
     clang-format tshark python3
 )
 for arg in "$@"; do

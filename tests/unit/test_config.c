@@ -374,6 +374,23 @@ static void test_config_parses_bool_spellings_in_any_case(void **state)
     config_free(&schema, &cfg);
 }
 
+static void test_config_parse_duration_and_size_stand_alone(void **state)
+{
+    (void)state;
+    uint64_t v = 0;
+    assert_int_equal(config_parse_duration("250ms", &v), 0);
+    assert_int_equal(v, 250000000ull); /* 250 * 10^6 ns */
+    assert_int_equal(config_parse_duration("2", &v), 0);
+    assert_int_equal(v, 2000000000ull); /* bare: seconds */
+    assert_int_equal(config_parse_duration("fast", &v), -EINVAL);
+    assert_int_equal(config_parse_duration("99999999999d", &v), -ERANGE);
+    assert_int_equal(config_parse_size("40kB", &v), 0);
+    assert_int_equal(v, 40000u);
+    assert_int_equal(config_parse_size("2MiB", &v), 0);
+    assert_int_equal(v, 2u << 20);
+    assert_int_equal(config_parse_size("12 apples", &v), -EINVAL);
+}
+
 static void test_config_parses_duration_units_and_whole_ns_fractions(void **state)
 {
     (void)state;
@@ -1021,6 +1038,7 @@ int main(void)
             cmocka_unit_test(test_config_parses_integers_in_decimal_and_hex),
             cmocka_unit_test(test_config_parses_bool_spellings_in_any_case),
             cmocka_unit_test(test_config_parses_duration_units_and_whole_ns_fractions),
+            cmocka_unit_test(test_config_parse_duration_and_size_stand_alone),
             cmocka_unit_test(test_config_refuses_malformed_durations),
             cmocka_unit_test(test_config_parses_binary_and_decimal_size_units),
             cmocka_unit_test(test_config_refuses_malformed_sizes),

@@ -280,10 +280,17 @@ static void resolve(struct actor *a, uint32_t dest, uint32_t action)
     const struct dest *d = &w->dests[dest];
     const struct host *dc = &w->hosts[w->dcs[a->host % w->ndcs]];
     uint8_t q[512], r[512];
-    uint16_t id = (uint16_t)gen_rng_next(&a->rng);
-    size_t qn = gen_dns_query(q, sizeof q, id, d->cfg->name, GEN_DNS_A, true);
-    size_t rn = gen_dns_response(r, sizeof r, id, d->cfg->name, GEN_DNS_A, true, NULL, 0, &d->ip, 1,
-                                 d->ttl_s);
+    /* Windows and macOS stub resolvers send EDNS0 queries; the answer carries the address
+     * with the record's TTL. */
+    struct gen_dns_query query = {.id = (uint16_t)gen_rng_next(&a->rng),
+                                  .name = d->cfg->name,
+                                  .qtype = GEN_DNS_A,
+                                  .edns = true};
+    struct gen_dns_addr addr;
+    gen_dns_addr_v4(&addr, d->ip, d->ttl_s);
+    struct gen_dns_answer answer = {.addrs = &addr, .n_addrs = 1};
+    size_t qn = gen_dns_query(q, sizeof q, &query, NULL);
+    size_t rn = gen_dns_response(r, sizeof r, &query, &answer, NULL);
     struct gen_script *sc = gen_script_create(qn + rn);
     if (qn == 0 || rn == 0 || sc == NULL) {
         free(sc);

@@ -6,11 +6,12 @@
  *
  * Profiles. Cipher suites, extension orders, groups, signature algorithms and ALPN come from
  * published captures of each client (the curl-impersonate signature files for Firefox 120 and
- * Safari 17, browserleaks/tls.peet.ws dumps for Chrome 133+, Microsoft's "TLS Cipher Suites in
- * Windows 11" list, OpenSSL 3.0's defaults as Debian 12 configures them) and are checked against
- * the JA3/JA4 fingerprints those clients are known by (see tests/unit/test_gen_tls.c). The
- * QUIC variants, the ECH GREASE payload sizes and the transport parameter values are not pinned
- * by those fingerprints; they are plausible, and say so where they are defined.
+ * Safari 17, a browserleaks dump of Chrome 143, a Wireshark dissection of a Windows 11 Schannel
+ * client, OpenSSL 3.0's defaults as Debian 12 configures them) and are checked against the
+ * JA3/JA4 fingerprints those clients are known by (see tests/unit/test_gen_tls.c). The QUIC
+ * variants, the ECH GREASE payload sizes, the transport parameter values and Schannel's record
+ * version are not pinned by those fingerprints; they are plausible, and say so where they are
+ * defined.
  */
 #include "tools/gen/gen_tls.h"
 
@@ -233,7 +234,8 @@ static const struct tp chrome_tps[] = {
 };
 
 /* Firefox 120 (NSS 3.95), from its captured ClientHello; JA3 b5001237acdf006056b409cc433726b0,
- * JA4 t13d1715h2_5b57614c22b0_3d5424432f57. */
+ * JA4 t13d1715h2_5b57614c22b0_5c2c66f702b0 (the ECH-GREASE era; Firefox before 118 padded
+ * instead and was t13d1715h2_5b57614c22b0_3d5424432f57). */
 static const uint16_t firefox_suites[] = {0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9,
                                           0xcca8, 0xc02c, 0xc030, 0xc00a, 0xc009, 0xc013,
                                           0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
@@ -374,24 +376,26 @@ static const uint16_t curl_sigalgs[] = {0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 
                                         0x080b, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601,
                                         0x0303, 0x0301, 0x0302, 0x0402, 0x0502, 0x0602};
 
-/* Windows 11 Schannel as WinHTTP uses it: the default suite order Microsoft publishes for
- * Windows 11 (TLS 1.3 suites first), the Windows 10 extension order with the TLS 1.3 ones
- * after it, P-256/P-384 after x25519. */
-static const uint16_t schannel_suites[] = {0x1302, 0x1301, 0xc02c, 0xc02b, 0xc030, 0xc02f,
-                                           0x009f, 0x009e, 0xc024, 0xc023, 0xc028, 0xc027,
-                                           0xc00a, 0xc009, 0xc014, 0xc013, 0x009d, 0x009c,
-                                           0x003d, 0x003c, 0x0035, 0x002f, 0x000a};
+/* Windows 11 (22H2 and later) Schannel, as native apps use it (the capture: curl.exe, which is
+ * built on Schannel, to www.example.com; JA3 fae0e5d973c96ae1888b99538efa0363, JA4
+ * t13d2013h1_2b729b4bf6f3_e24568c0d440 with its ALPN of http/1.1 only): the default suite
+ * order Microsoft publishes for 22H2 (no DHE, no 3DES), key shares for all three groups. ALPN
+ * is h2 and http/1.1 here, as WinHTTP offers it. */
+static const uint16_t schannel_suites[] = {0x1302, 0x1301, 0xc02c, 0xc02b, 0xc030, 0xc02f, 0xc024,
+                                           0xc023, 0xc028, 0xc027, 0xc00a, 0xc009, 0xc014, 0xc013,
+                                           0x009d, 0x009c, 0x003d, 0x003c, 0x0035, 0x002f};
 static const uint32_t schannel_exts[] = {EXT_SERVER_NAME,
                                          EXT_STATUS_REQUEST,
-                                         EXT_SUPPORTED_GROUPS,
-                                         EXT_EC_POINT_FORMATS,
+                                         EXT_SUPPORTED_VERSIONS,
                                          EXT_SIGNATURE_ALGORITHMS,
                                          EXT_SESSION_TICKET,
+                                         EXT_SUPPORTED_GROUPS,
+                                         EXT_EC_POINT_FORMATS,
                                          EXT_ALPN,
+                                         EXT_KEY_SHARE,
+                                         EXT_POST_HANDSHAKE_AUTH,
                                          EXT_EXTENDED_MASTER_SECRET,
                                          EXT_RENEGOTIATION_INFO,
-                                         EXT_SUPPORTED_VERSIONS,
-                                         EXT_KEY_SHARE,
                                          EXT_PSK_KEY_EXCHANGE_MODES};
 static const uint16_t schannel_groups[] = {GRP_X25519, GRP_SECP256R1, GRP_SECP384R1};
 static const uint16_t schannel_sigalgs[] = {0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0201,
@@ -455,12 +459,13 @@ static const struct profile tcp_profiles[GEN_TLS_PROFILES] = {
                           LIST(versions, versions_13_12),
                           LIST(point_formats, pf_openssl),
                           LIST(alpn, alpn_h2)},
+        /* The record version is not in the capture's dissection: 0x0303 is an assumption. */
         [GEN_TLS_SCHANNEL] = {.record_version = TLS_V12,
                               .session_id = true,
                               LIST(suites, schannel_suites),
                               LIST(exts, schannel_exts),
                               LIST(groups, schannel_groups),
-                              LIST(shares, share_x25519),
+                              LIST(shares, schannel_groups),
                               LIST(sigalgs, schannel_sigalgs),
                               LIST(versions, versions_13_12),
                               LIST(point_formats, pf_uncompressed),
@@ -538,6 +543,14 @@ struct wbuf {
     size_t len;
     bool err;
 };
+
+static void w_init(struct wbuf *w, uint8_t *out, size_t cap)
+{
+    w->p = out;
+    w->cap = cap;
+    w->len = 0;
+    w->err = false;
+}
 
 static uint8_t *w_room(struct wbuf *w, size_t n)
 {
@@ -653,7 +666,9 @@ static size_t share_len(uint16_t group)
     case GRP_X25519MLKEM768:
         return 1184 + 32; /* ML-KEM-768 encapsulation key, then the x25519 share */
     case GRP_SECP256R1:
-        return 65; /* uncompressed point (RFC 8446 4.2.8.2) */
+        return 65; /* uncompressed points (RFC 8446 4.2.8.2) */
+    case GRP_SECP384R1:
+        return 97;
     case GRP_X448:
         return 56;
     default:
@@ -674,7 +689,7 @@ static void ext_key_share(struct wbuf *w, const struct hello *h)
         size_t n = share_len(p->shares[i]);
         put16(w, p->shares[i]);
         put16(w, (unsigned)n);
-        if (p->shares[i] == GRP_SECP256R1) {
+        if (p->shares[i] == GRP_SECP256R1 || p->shares[i] == GRP_SECP384R1) {
             put8(w, 4); /* the point is random, but it looks uncompressed */
             n--;
         }
@@ -834,11 +849,9 @@ static void ext_body(struct wbuf *w, uint32_t type, struct hello *h)
     case EXT_QUIC_TRANSPORT_PARAMETERS:
         ext_transport_parameters(w, h);
         break;
-    case EXT_RENEGOTIATION_INFO:
-        put8(w, 0); /* empty renegotiated_connection: an initial handshake (RFC 5746 3.4) */
-        break;
-    case EXT_GREASE_LAST:
-        put8(w, 0); /* BoringSSL's second GREASE extension holds one zero byte */
+    case EXT_RENEGOTIATION_INFO: /* empty renegotiated_connection: initial (RFC 5746 3.4) */
+    case EXT_GREASE_LAST:        /* BoringSSL's second GREASE extension holds a zero byte */
+        put8(w, 0);
         break;
     default: /* extended_master_secret, session_ticket, SCT, encrypt_then_mac, PHA, GREASE */
         break;
@@ -947,7 +960,8 @@ static size_t client_hello(uint8_t *out, size_t cap, const struct profile *p, co
         if (h.grease_ext2 == h.grease_ext1)
             h.grease_ext2 ^= 0x1010; /* as BoringSSL does: two distinct GREASE extensions */
     }
-    struct wbuf w = {.p = out, .cap = cap};
+    struct wbuf w;
+    w_init(&w, out, cap);
     size_t rec = 0;
     if (!quic) {
         put8(&w, TLS_REC_HANDSHAKE);
@@ -1174,7 +1188,8 @@ size_t gen_tls_server_hello13(uint8_t *out, size_t cap, const uint8_t *client_he
     if (!ci.tls13 || !ci.x25519_share || suite == 0)
         return 0;
     bool quic = (flags & GEN_TLS_QUIC) != 0;
-    struct wbuf w = {.p = out, .cap = cap};
+    struct wbuf w;
+    w_init(&w, out, cap);
     size_t rec = 0;
     if (!quic) {
         put8(&w, TLS_REC_HANDSHAKE);
@@ -1333,7 +1348,8 @@ size_t gen_tls_server_hello12(uint8_t *out, size_t cap, const uint8_t *client_he
     unsigned suite = pick_suite(&ci, prefs, N(prefs));
     if (suite == 0 || !(ci.group_x25519 || ci.group_p256))
         return 0;
-    struct wbuf w = {.p = out, .cap = cap};
+    struct wbuf w;
+    w_init(&w, out, cap);
     size_t rec = record_begin(&w);
     sh12_server_hello(&w, &ci, suite, rng);
     vec_end(&w, rec, 2);
@@ -1618,7 +1634,8 @@ size_t gen_tls_certificate_der(uint8_t *out, size_t cap, const char *cn, const c
         if (!printable_name(san[i]))
             return 0;
     }
-    struct wbuf w = {.p = out, .cap = cap};
+    struct wbuf w;
+    w_init(&w, out, cap);
     size_t cert = der_open(&w, DER_SEQUENCE);
     der_tbs(&w, cn, san, nsan, not_before_unix, rng);
     der_algorithm(&w, oid_sha256_rsa, sizeof(oid_sha256_rsa));

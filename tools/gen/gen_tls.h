@@ -29,7 +29,7 @@ enum gen_tls_profile {
     GEN_TLS_FIREFOX,  /* Firefox 120 (NSS): fixed order, x25519 + P-256 key shares */
     GEN_TLS_SAFARI,   /* Safari 17 (macOS 14 / iOS 17): GREASE, fixed order, padding */
     GEN_TLS_CURL,     /* curl 7.88 with OpenSSL 3.0 on Debian 12: 31 suites, padding */
-    GEN_TLS_SCHANNEL, /* Windows 11 Schannel (WinHTTP and other native apps), TLS 1.2 + 1.3 */
+    GEN_TLS_SCHANNEL, /* Windows 11 22H2+ Schannel (native apps), TLS 1.2 + 1.3 */
     GEN_TLS_PROFILES
 };
 

@@ -8,13 +8,14 @@
  * 6.1.2 (OPT), with the offsets worked out in the comments.
  *
  * Checked with tshark 4.0.17 (throwaway harness in /tmp, not in the repository): each message
- * of these tests, plus an AAAA answer with two records, a PTR and an HTTPS query, was put in a
- * UDP datagram to or from port 53 in a pcap (pcap_open_dead + pcap_dump, headers from
- * gen_wire). `tshark -r dns.pcap -V` decoded every field as built (ids, flags, names through
- * the compression pointers, TTLs, addresses, the SOA fields, OPT "UDP payload size: 1232"), and
- * `tshark -r dns.pcap -T fields -e _ws.malformed -e _ws.expert.severity -e dns.qry.name
- * -e dns.cname -e dns.a -e dns.aaaa -e dns.soa.mname` showed no malformed packet, no expert
- * info at warning level or above, and the names and addresses built.
+ * of these tests, plus an AAAA answer with two records, a PTR query with its NODATA answer (SOA
+ * in authority), an HTTPS and an SRV query, was put in a UDP datagram to or from port 53 in a
+ * pcap (pcap_open_dead + pcap_dump, headers from gen_wire). `tshark -r dns.pcap -V` decoded
+ * every field as built (ids, flags, names through the compression pointers, TTLs, addresses,
+ * the SOA fields, OPT "UDP payload size: 1232"), and `tshark -r dns.pcap -T fields -e
+ * _ws.malformed -e _ws.expert.severity -e dns.qry.name -e dns.cname -e dns.a -e dns.aaaa -e
+ * dns.soa.mname` showed no malformed packet, no expert info at all, and the names and
+ * addresses built.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <string.h>
 
 #include "tools/gen/gen_dns.h"
@@ -30,6 +30,26 @@
 /* www.example.com in wire form (RFC 1035 3.1): 3 "www" 7 "example" 3 "com" 0. At offset 12 in
  * a message, "example.com" starts at 16 (0x10) and "com" at 24. */
 #define WWW_EXAMPLE_COM "03 777777 07 6578616d706c65 03 636f6d 00"
+
+/* The value of the hex digit @c, or -1. */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The byte spelled by the two hex digits at @p. */
+static unsigned hex_byte(const char *p)
+{
+    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+    assert_true(hi >= 0 && lo >= 0);
+    return (unsigned)(hi << 4 | lo);
+}
 
 /* The bytes spelled by @hex (pairs of hex digits, spaces ignored) into @out; returns how many. */
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
@@ -40,8 +60,7 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
             p++;
             continue;
         }
-        unsigned v;
-        assert_int_equal(sscanf(p, "%2x", &v), 1);
+        unsigned v = hex_byte(p);
         assert_true(n < cap);
         out[n++] = (uint8_t)v;
         p += 2;

@@ -29,11 +29,30 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <string.h>
 
 #include "tools/gen/gen_rng.h"
 #include "tools/gen/gen_smb.h"
+
+/* The value of the hex digit @c, or -1. */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The byte spelled by the two hex digits at @p. */
+static unsigned hex_byte(const char *p)
+{
+    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
+    assert_true(hi >= 0 && lo >= 0);
+    return (unsigned)(hi << 4 | lo);
+}
 
 /* Compare @got with @pattern: pairs of hex digits, "??" for a byte that may be anything,
  * spaces ignored. */
@@ -47,8 +66,7 @@ static void assert_bytes(const uint8_t *got, size_t got_len, const char *pattern
         }
         assert_true(n < got_len);
         if (p[0] != '?') {
-            unsigned v;
-            assert_int_equal(sscanf(p, "%2x", &v), 1);
+            unsigned v = hex_byte(p);
             if (got[n] != v)
                 fail_msg("byte %zu is %02x, want %02x", n, got[n], v);
         }

@@ -19,7 +19,7 @@
 #define VERSION         4
 #define CLIENT_POLL     6 /* log2 seconds: 64 s, the usual minimum poll of ntpd and chrony */
 #define SERVER_STRATUM  2
-#define SERVER_PREC     -24 /* log2 seconds: about 60 ns, a clock read through clock_gettime() */
+#define SERVER_PREC     (-24) /* log2 seconds: about 60 ns, a clock read through clock_gettime() */
 #define REF_HOLD_NS     (3600 * NS_PER_S) /* a server keeps one upstream for an hour here */
 #define UPDATE_EVERY_NS (64 * NS_PER_S)   /* and sets its clock every 64 s */
 

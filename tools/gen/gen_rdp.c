@@ -8,14 +8,16 @@
 
 #include <string.h>
 
-#define TPKT_LEN      4 /* RFC 1006 6: version 3, reserved, 16-bit length of the whole packet */
-#define X224_FIXED    7 /* length indicator, code, DST-REF, SRC-REF, class */
-#define NEG_LEN       8 /* RDP_NEG_REQ / RDP_NEG_RSP */
-#define X224_CR       0xe0
-#define X224_CC       0xd0
-#define NEG_REQ       0x01
-#define NEG_RSP       0x02
-#define COOKIE_PREFIX "Cookie: mstshash="
+#define TPKT_LEN   4 /* RFC 1006 6: version 3, reserved, 16-bit length of the whole packet */
+#define X224_FIXED 7 /* length indicator, code, DST-REF, SRC-REF, class */
+#define NEG_LEN    8 /* RDP_NEG_REQ / RDP_NEG_RSP */
+#define X224_CR    0xe0
+#define X224_CC    0xd0
+#define NEG_REQ    0x01
+#define NEG_RSP    0x02
+
+/* The routing token's start ([MS-RDPBCGR] 2.2.1.1): wire bytes, so no terminating NUL. */
+static const uint8_t cookie_prefix[17] = "Cookie: mstshash=";
 
 /* RDP_NEG_RSP flags ([MS-RDPBCGR] 2.2.1.2.1): EXTENDED_CLIENT_DATA_SUPPORTED (0x01),
  * DYNVC_GFX_PROTOCOL_SUPPORTED (0x02), NEGRSP_FLAG_RESERVED (0x04),
@@ -64,7 +66,7 @@ size_t gen_rdp_connection_request(uint8_t *out, size_t cap, const char *user, st
     size_t ulen;
     if (out == NULL || !user_ok(user, &ulen))
         return 0;
-    size_t cookie = ulen > 0 ? strlen(COOKIE_PREFIX) + ulen + 2 : 0;
+    size_t cookie = ulen > 0 ? sizeof cookie_prefix + ulen + 2 : 0;
     /* X.224 13.3: the length indicator counts the TPDU after itself; the cookie and the
      * negotiation request are its variable part ([MS-RDPBCGR] 2.2.1.1) */
     size_t li = X224_FIXED - 1 + cookie + NEG_LEN;
@@ -78,12 +80,12 @@ size_t gen_rdp_connection_request(uint8_t *out, size_t cap, const char *user, st
     memset(x + 2, 0, 5); /* DST-REF 0, SRC-REF 0, class 0 ([MS-RDPBCGR] 2.2.1.1) */
     uint8_t *p = x + X224_FIXED;
     if (ulen > 0) {
-        memcpy(p, COOKIE_PREFIX, strlen(COOKIE_PREFIX));
-        p += strlen(COOKIE_PREFIX);
-        memcpy(p, user, ulen);
-        p += ulen;
-        memcpy(p, "\r\n", 2);
-        p += 2;
+        memcpy(p, cookie_prefix, sizeof cookie_prefix);
+        p += sizeof cookie_prefix;
+        for (size_t i = 0; i < ulen; i++)
+            *p++ = (uint8_t)user[i];
+        *p++ = '\r'; /* CR LF ends the cookie */
+        *p++ = '\n';
     }
     put_neg(p, NEG_REQ, 0, GEN_RDP_PROTOCOL_SSL | GEN_RDP_PROTOCOL_HYBRID);
     return total;

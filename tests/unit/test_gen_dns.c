@@ -25,56 +25,12 @@
 
 #include <string.h>
 
+#include "tests/unit/support/hexpat.h"
 #include "tools/gen/gen_dns.h"
 
 /* www.example.com in wire form (RFC 1035 3.1): 3 "www" 7 "example" 3 "com" 0. At offset 12 in
  * a message, "example.com" starts at 16 (0x10) and "com" at 24. */
 #define WWW_EXAMPLE_COM "03 777777 07 6578616d706c65 03 636f6d 00"
-
-/* The value of the hex digit @c, or -1. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The byte spelled by the two hex digits at @p. */
-static unsigned hex_byte(const char *p)
-{
-    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
-    assert_true(hi >= 0 && lo >= 0);
-    return (unsigned)(hi << 4 | lo);
-}
-
-/* The bytes spelled by @hex (pairs of hex digits, spaces ignored) into @out; returns how many. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = hex; *p != '\0';) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        unsigned v = hex_byte(p);
-        assert_true(n < cap);
-        out[n++] = (uint8_t)v;
-        p += 2;
-    }
-    return n;
-}
-
-static void assert_bytes(const uint8_t *got, size_t got_len, const char *hex)
-{
-    uint8_t want[1024];
-    size_t n = unhex(hex, want, sizeof want);
-    assert_int_equal(got_len, n);
-    assert_memory_equal(got, want, n);
-}
 
 static void test_gen_dns_query_is_header_and_one_question(void **state)
 {
@@ -82,16 +38,16 @@ static void test_gen_dns_query_is_header_and_one_question(void **state)
     struct gen_dns_query q = {.id = 0x1234, .name = "www.example.com", .qtype = GEN_DNS_A};
     uint8_t out[512];
     size_t n = gen_dns_query(out, sizeof out, &q, NULL);
-    assert_bytes(out, n,
-                 "1234"          /* ID */
-                 "0100"          /* QR=0 opcode=0 AA=0 TC=0 RD=1, RA=0 Z=0 RCODE=0 */
-                 "0001"          /* QDCOUNT */
-                 "0000"          /* ANCOUNT */
-                 "0000"          /* NSCOUNT */
-                 "0000"          /* ARCOUNT */
-                 WWW_EXAMPLE_COM /* QNAME at 12 */
-                 "0001"          /* QTYPE A */
-                 "0001");        /* QCLASS IN */
+    hexpat_assert(out, n,
+                  "1234"          /* ID */
+                  "0100"          /* QR=0 opcode=0 AA=0 TC=0 RD=1, RA=0 Z=0 RCODE=0 */
+                  "0001"          /* QDCOUNT */
+                  "0000"          /* ANCOUNT */
+                  "0000"          /* NSCOUNT */
+                  "0000"          /* ARCOUNT */
+                  WWW_EXAMPLE_COM /* QNAME at 12 */
+                  "0001"          /* QTYPE A */
+                  "0001");        /* QCLASS IN */
 }
 
 static void test_gen_dns_query_with_edns_ends_in_opt_record_of_1232_bytes(void **state)
@@ -101,16 +57,16 @@ static void test_gen_dns_query_with_edns_ends_in_opt_record_of_1232_bytes(void *
             .id = 7, .name = "www.example.com", .qtype = GEN_DNS_AAAA, .edns = true};
     uint8_t out[512];
     size_t n = gen_dns_query(out, sizeof out, &q, NULL);
-    assert_bytes(out, n,
-                 "0007 0100 0001 0000 0000"
-                 "0001"          /* ARCOUNT: the OPT */
-                 WWW_EXAMPLE_COM /* QNAME */
-                 "001c 0001"     /* AAAA IN */
-                 "00"            /* OPT owner: root */
-                 "0029"          /* TYPE 41 */
-                 "04d0"          /* CLASS = requestor's UDP payload size, 1232 */
-                 "00000000"      /* TTL = extended RCODE 0, VERSION 0, DO 0, Z 0 */
-                 "0000");        /* RDLEN: no options */
+    hexpat_assert(out, n,
+                  "0007 0100 0001 0000 0000"
+                  "0001"          /* ARCOUNT: the OPT */
+                  WWW_EXAMPLE_COM /* QNAME */
+                  "001c 0001"     /* AAAA IN */
+                  "00"            /* OPT owner: root */
+                  "0029"          /* TYPE 41 */
+                  "04d0"          /* CLASS = requestor's UDP payload size, 1232 */
+                  "00000000"      /* TTL = extended RCODE 0, VERSION 0, DO 0, Z 0 */
+                  "0000");        /* RDLEN: no options */
 }
 
 static void test_gen_dns_query_accepts_a_trailing_dot_as_the_root(void **state)
@@ -158,15 +114,15 @@ static void test_gen_dns_response_answers_a_with_pointer_to_question(void **stat
     struct gen_dns_answer a = {.addrs = &addr, .n_addrs = 1};
     uint8_t out[512];
     size_t n = gen_dns_response(out, sizeof out, &q, &a, NULL);
-    assert_bytes(out, n,
-                 "1234"                      /* ID as the query's */
-                 "8180"                      /* QR=1 opcode=0 AA=0 TC=0 RD=1, RA=1 Z=0 RCODE=0 */
-                 "0001 0001 0000 0000"       /* QD AN NS AR */
-                 WWW_EXAMPLE_COM "0001 0001" /* the question */
-                 "c00c"                      /* answer at 33, owner: pointer to offset 12 */
-                 "0001 0001"                 /* A IN */
-                 "00000e10"                  /* TTL 3600 */
-                 "0004 5db8d822");           /* RDLENGTH, 93.184.216.34 */
+    hexpat_assert(out, n,
+                  "1234"                      /* ID as the query's */
+                  "8180"                      /* QR=1 opcode=0 AA=0 TC=0 RD=1, RA=1 Z=0 RCODE=0 */
+                  "0001 0001 0000 0000"       /* QD AN NS AR */
+                  WWW_EXAMPLE_COM "0001 0001" /* the question */
+                  "c00c"                      /* answer at 33, owner: pointer to offset 12 */
+                  "0001 0001"                 /* A IN */
+                  "00000e10"                  /* TTL 3600 */
+                  "0004 5db8d822");           /* RDLENGTH, 93.184.216.34 */
 }
 
 static void test_gen_dns_response_compresses_cname_target_and_next_owner(void **state)
@@ -182,16 +138,16 @@ static void test_gen_dns_response_compresses_cname_target_and_next_owner(void **
                                .n_addrs = 1};
     uint8_t out[512];
     size_t n = gen_dns_response(out, sizeof out, &q, &a, NULL);
-    assert_bytes(out, n,
-                 "1234 8180 0001"
-                 "0002"                      /* ANCOUNT: the CNAME and the A */
-                 "0000 0000" WWW_EXAMPLE_COM /* NS AR, QNAME */
-                 "0001 0001"                 /* QTYPE A, QCLASS IN */
-                 "c00c 0005 0001 0000012c"   /* CNAME at 33 owned by the question, TTL 300 */
-                 "0006"                      /* RDLENGTH */
-                 "03 63646e c010"            /* RDATA at 45: "cdn", pointer to "example.com" */
-                 "c02d 0001 0001 0000003c"   /* A at 51, owner "cdn..." = pointer to 45, TTL 60 */
-                 "0004 c0000207");           /* 192.0.2.7 */
+    hexpat_assert(out, n,
+                  "1234 8180 0001"
+                  "0002"                      /* ANCOUNT: the CNAME and the A */
+                  "0000 0000" WWW_EXAMPLE_COM /* NS AR, QNAME */
+                  "0001 0001"                 /* QTYPE A, QCLASS IN */
+                  "c00c 0005 0001 0000012c"   /* CNAME at 33 owned by the question, TTL 300 */
+                  "0006"                      /* RDLENGTH */
+                  "03 63646e c010"            /* RDATA at 45: "cdn", pointer to "example.com" */
+                  "c02d 0001 0001 0000003c"   /* A at 51, owner "cdn..." = pointer to 45, TTL 60 */
+                  "0004 c0000207");           /* 192.0.2.7 */
 }
 
 static void test_gen_dns_response_chain_of_three_points_each_owner_at_previous_target(void **state)
@@ -254,21 +210,21 @@ static void test_gen_dns_response_nxdomain_carries_soa_in_authority(void **state
     struct gen_dns_answer a = {.rcode = GEN_DNS_NXDOMAIN, .soa = &soa};
     uint8_t out[512];
     size_t n = gen_dns_response(out, sizeof out, &q, &a, NULL);
-    assert_bytes(out, n,
-                 "abcd 8183"           /* QR RD RA, RCODE 3 NXDOMAIN */
-                 "0001 0000 0001 0001" /* QD AN NS (the SOA) AR (the OPT) */
-                 /* question at 12: "nope" at 12, "example" at 17 (0x11), "com" at 25 */
-                 "04 6e6f7065 07 6578616d706c65 03 636f6d 00 0001 0001"
-                 "c011 0006 0001 00000384"      /* SOA at 34 owned by "example.com", TTL 900 */
-                 "0027"                         /* RDLENGTH 39 = 6 + 13 + 20 */
-                 "03 6e7331 c011"               /* MNAME ns1.example.com */
-                 "0a 686f73746d6173746572 c011" /* RNAME hostmaster.example.com */
-                 "78a3f174"                     /* SERIAL 2024010100 */
-                 "00001c20"                     /* REFRESH 7200 */
-                 "00000e10"                     /* RETRY 3600 */
-                 "00127500"                     /* EXPIRE 1209600 */
-                 "00000e10"                     /* MINIMUM 3600 */
-                 "00 0029 04d0 00000000 0000"); /* OPT at 85 */
+    hexpat_assert(out, n,
+                  "abcd 8183"           /* QR RD RA, RCODE 3 NXDOMAIN */
+                  "0001 0000 0001 0001" /* QD AN NS (the SOA) AR (the OPT) */
+                  /* question at 12: "nope" at 12, "example" at 17 (0x11), "com" at 25 */
+                  "04 6e6f7065 07 6578616d706c65 03 636f6d 00 0001 0001"
+                  "c011 0006 0001 00000384"      /* SOA at 34 owned by "example.com", TTL 900 */
+                  "0027"                         /* RDLENGTH 39 = 6 + 13 + 20 */
+                  "03 6e7331 c011"               /* MNAME ns1.example.com */
+                  "0a 686f73746d6173746572 c011" /* RNAME hostmaster.example.com */
+                  "78a3f174"                     /* SERIAL 2024010100 */
+                  "00001c20"                     /* REFRESH 7200 */
+                  "00000e10"                     /* RETRY 3600 */
+                  "00127500"                     /* EXPIRE 1209600 */
+                  "00000e10"                     /* MINIMUM 3600 */
+                  "00 0029 04d0 00000000 0000"); /* OPT at 85 */
 }
 
 static void test_gen_dns_compression_ignores_ascii_case(void **state)

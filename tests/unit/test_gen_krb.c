@@ -31,49 +31,10 @@
 
 #include <string.h>
 
+#include "tests/unit/support/hexpat.h"
+#include "tests/unit/support/short_cap.h"
 #include "tools/gen/gen_krb.h"
 #include "tools/gen/gen_rng.h"
-
-/* The value of the hex digit @c, or -1. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The byte spelled by the two hex digits at @p. */
-static unsigned hex_byte(const char *p)
-{
-    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
-    assert_true(hi >= 0 && lo >= 0);
-    return (unsigned)(hi << 4 | lo);
-}
-
-/* Compare @got with @pattern: pairs of hex digits, "??" for any byte, spaces ignored. */
-static void assert_bytes(const uint8_t *got, size_t got_len, const char *pattern)
-{
-    size_t n = 0;
-    for (const char *p = pattern; *p != '\0';) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        assert_true(n < got_len);
-        if (p[0] != '?') {
-            unsigned v = hex_byte(p);
-            if (got[n] != v)
-                fail_msg("byte %zu is %02x, want %02x", n, got[n], v);
-        }
-        n++;
-        p += 2;
-    }
-    assert_int_equal(got_len, n);
-}
 
 #define RAND8  "????????????????"
 #define RAND16 RAND8 RAND8
@@ -154,29 +115,29 @@ static void test_gen_krb_as_req_matches_hand_assembled_der(void **state)
     gen_rng_init(&rng, 1, 1);
     uint8_t out[512];
     size_t n = gen_krb_as_req(out, sizeof out, &small, &rng);
-    assert_bytes(out, n,
-                 "000000eb"     /* record mark: 235 bytes */
-                 "6a 81e8"      /* [APPLICATION 10], 232 */
-                 "30 81e5"      /* KDC-REQ SEQUENCE, 229 = 5 + 5 + 101 + 118 */
-                 "a1 03 020105" /* pvno 5 */
-                 "a2 03 02010a" /* msg-type 10 */
-                 "a3 63 30 61"  /* padata, SEQUENCE OF: 97 = 78 + 19 */
-                 /* PA-DATA 76 = 5 + 71: type 2, value OCTET STRING (67) of an
-                  * EncryptedData 65 = 5 + 60: etype 18, cipher of 56 */
-                 "30 4c a1 03 020102 a2 45 04 43"
-                 "30 41 a0 03 020112 a2 3a 04 38" RAND16 RAND16 RAND16 RAND8
-                 /* PA-DATA 17 = 6 + 11: type 128 (INTEGER 00 80), value KERB-PA-PAC-REQUEST */
-                 "30 11 a1 04 02020080 a2 09 04 07 30 05 a0 03 0101ff"
-                 "a4 74 30 72"            /* req-body: 114 = 9 + 16 + 7 + 26 + 19 + 19 + 5 + 13 */
-                 "a0 07 03 05 0040810010" /* kdc-options, no unused bits */
-                 "a1 0e 30 0c a0 03 020101 a1 05 30 03 1b 01 75" /* cname NT-PRINCIPAL "u" */
-                 "a2 05 1b 03 412e42"                            /* realm "A.B" */
-                 /* sname NT-SRV-INST krbtgt/A.B: 22 = 5 + 17 */
-                 "a3 18 30 16 a0 03 020102 a1 0f 30 0d 1b 06 6b7262746774 1b 03 412e42"
-                 "a5 11 18 0f 32303233313131343232313332305a" /* till "20231114221320Z" */
-                 "a6 11 18 0f 32303233313131343232313332305a" /* rtime */
-                 "a7 03 020101"                               /* nonce 1 */
-                 "a8 0b 30 09 020112 020111 020117");         /* etypes 18, 17, 23 */
+    hexpat_assert(out, n,
+                  "000000eb"     /* record mark: 235 bytes */
+                  "6a 81e8"      /* [APPLICATION 10], 232 */
+                  "30 81e5"      /* KDC-REQ SEQUENCE, 229 = 5 + 5 + 101 + 118 */
+                  "a1 03 020105" /* pvno 5 */
+                  "a2 03 02010a" /* msg-type 10 */
+                  "a3 63 30 61"  /* padata, SEQUENCE OF: 97 = 78 + 19 */
+                  /* PA-DATA 76 = 5 + 71: type 2, value OCTET STRING (67) of an
+                   * EncryptedData 65 = 5 + 60: etype 18, cipher of 56 */
+                  "30 4c a1 03 020102 a2 45 04 43"
+                  "30 41 a0 03 020112 a2 3a 04 38" RAND16 RAND16 RAND16 RAND8
+                  /* PA-DATA 17 = 6 + 11: type 128 (INTEGER 00 80), value KERB-PA-PAC-REQUEST */
+                  "30 11 a1 04 02020080 a2 09 04 07 30 05 a0 03 0101ff"
+                  "a4 74 30 72"            /* req-body: 114 = 9 + 16 + 7 + 26 + 19 + 19 + 5 + 13 */
+                  "a0 07 03 05 0040810010" /* kdc-options, no unused bits */
+                  "a1 0e 30 0c a0 03 020101 a1 05 30 03 1b 01 75" /* cname NT-PRINCIPAL "u" */
+                  "a2 05 1b 03 412e42"                            /* realm "A.B" */
+                  /* sname NT-SRV-INST krbtgt/A.B: 22 = 5 + 17 */
+                  "a3 18 30 16 a0 03 020102 a1 0f 30 0d 1b 06 6b7262746774 1b 03 412e42"
+                  "a5 11 18 0f 32303233313131343232313332305a" /* till "20231114221320Z" */
+                  "a6 11 18 0f 32303233313131343232313332305a" /* rtime */
+                  "a7 03 020101"                               /* nonce 1 */
+                  "a8 0b 30 09 020112 020111 020117");         /* etypes 18, 17, 23 */
 }
 
 static void test_gen_krb_as_rep_matches_hand_assembled_der(void **state)
@@ -186,24 +147,24 @@ static void test_gen_krb_as_rep_matches_hand_assembled_der(void **state)
     gen_rng_init(&rng, 2, 1);
     uint8_t out[512];
     size_t n = gen_krb_as_rep(out, sizeof out, &small, &rng);
-    assert_bytes(out, n,
-                 "000000b2"     /* record mark: 178 */
-                 "6b 81af"      /* [APPLICATION 11], 175 */
-                 "30 81ac"      /* KDC-REP, 172 = 5 + 5 + 32 + 7 + 16 + 78 + 29 */
-                 "a0 03 020105" /* pvno */
-                 "a1 03 02010b" /* msg-type 11 */
-                 /* padata: PA-DATA type 19 whose value is ETYPE-INFO2: one entry, etype 18,
-                  * salt "A.Bu" */
-                 "a2 1e 30 1c 30 1a a1 03 020113 a2 13 04 11"
-                 "30 0f 30 0d a0 03 020112 a1 06 1b 04 412e4275"
-                 "a3 05 1b 03 412e42"                            /* crealm */
-                 "a4 0e 30 0c a0 03 020101 a1 05 30 03 1b 01 75" /* cname */
-                 "a5 4c 61 4a 30 48"  /* ticket: [APPLICATION 1], 72 = 5 + 7 + 26 + 34 */
-                 "a0 03 020105"       /* tkt-vno */
-                 "a1 05 1b 03 412e42" /* realm */
-                 "a2 18 30 16 a0 03 020102 a1 0f 30 0d 1b 06 6b7262746774 1b 03 412e42"
-                 "a3 20 30 1e a0 03 020112 a1 03 020102 a2 12 04 10" RAND16 /* etype, kvno 2 */
-                 "a6 1b 30 19 a0 03 020112 a2 12 04 10" RAND16);            /* enc-part */
+    hexpat_assert(out, n,
+                  "000000b2"     /* record mark: 178 */
+                  "6b 81af"      /* [APPLICATION 11], 175 */
+                  "30 81ac"      /* KDC-REP, 172 = 5 + 5 + 32 + 7 + 16 + 78 + 29 */
+                  "a0 03 020105" /* pvno */
+                  "a1 03 02010b" /* msg-type 11 */
+                  /* padata: PA-DATA type 19 whose value is ETYPE-INFO2: one entry, etype 18,
+                   * salt "A.Bu" */
+                  "a2 1e 30 1c 30 1a a1 03 020113 a2 13 04 11"
+                  "30 0f 30 0d a0 03 020112 a1 06 1b 04 412e4275"
+                  "a3 05 1b 03 412e42"                            /* crealm */
+                  "a4 0e 30 0c a0 03 020101 a1 05 30 03 1b 01 75" /* cname */
+                  "a5 4c 61 4a 30 48"  /* ticket: [APPLICATION 1], 72 = 5 + 7 + 26 + 34 */
+                  "a0 03 020105"       /* tkt-vno */
+                  "a1 05 1b 03 412e42" /* realm */
+                  "a2 18 30 16 a0 03 020102 a1 0f 30 0d 1b 06 6b7262746774 1b 03 412e42"
+                  "a3 20 30 1e a0 03 020112 a1 03 020102 a2 12 04 10" RAND16 /* etype, kvno 2 */
+                  "a6 1b 30 19 a0 03 020112 a2 12 04 10" RAND16);            /* enc-part */
 }
 
 static const struct gen_krb_exchange corp = {
@@ -395,22 +356,24 @@ static size_t build(int which, uint8_t *out, size_t cap, struct gen_rng *rng)
     }
 }
 
+struct built {
+    int which;
+    struct gen_rng rng;
+};
+
+static size_t build_one(void *ctx, uint8_t *out, size_t cap)
+{
+    struct built *b = ctx;
+    return build(b->which, out, cap, &b->rng);
+}
+
 static void test_gen_krb_short_buffers_give_zero_and_nothing_past_cap(void **state)
 {
     (void)state;
     for (int which = 0; which < 4; which++) {
-        struct gen_rng rng;
-        gen_rng_init(&rng, 8, 1);
-        uint8_t full[2048];
-        size_t need = build(which, full, sizeof full, &rng);
-        assert_true(need > 0);
-        for (size_t cap = 0; cap < need; cap++) {
-            uint8_t buf[2048];
-            memset(buf, 0xee, sizeof buf);
-            assert_int_equal(build(which, buf, cap, &rng), 0);
-            for (size_t i = cap; i < sizeof buf; i++)
-                assert_int_equal(buf[i], 0xee);
-        }
+        struct built b = {.which = which};
+        gen_rng_init(&b.rng, 8, 1);
+        short_cap_check(build_one, &b);
     }
 }
 

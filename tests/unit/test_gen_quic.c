@@ -27,42 +27,10 @@
 
 #include <openssl/evp.h>
 
+#include "tests/unit/support/hexpat.h"
 #include "tools/gen/gen_quic.h"
 #include "tools/gen/gen_rng.h"
 #include "tools/gen/gen_tls.h"
-
-/* Hex (spaces and newlines ignored) into @out; returns the byte count. */
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s != '\0'; s++) {
-        int v;
-        if (*s >= '0' && *s <= '9')
-            v = *s - '0';
-        else if (*s >= 'a' && *s <= 'f')
-            v = *s - 'a' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        assert_true(n < cap);
-        out[n++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    assert_int_equal(hi, -1);
-    return n;
-}
-
-static void hex_is(const uint8_t *got, size_t n, const char *want_hex)
-{
-    uint8_t want[2048];
-    size_t wn = unhex(want_hex, want, sizeof(want));
-    assert_int_equal(n, wn);
-    assert_memory_equal(got, want, n);
-}
 
 /* RFC 9001 A: the client's Destination Connection ID. */
 static const uint8_t rfc_dcid[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08};
@@ -135,25 +103,25 @@ static void test_gen_quic_initial_keys_match_rfc9001_a1(void **state)
     struct gen_quic_keys c, s;
     assert_int_equal(gen_quic_initial_keys(rfc_dcid, sizeof(rfc_dcid), false, &c), 0);
     assert_int_equal(gen_quic_initial_keys(rfc_dcid, sizeof(rfc_dcid), true, &s), 0);
-    hex_is(c.initial_secret, 32,
-           "7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44");
-    hex_is(s.initial_secret, 32,
-           "7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44");
-    hex_is(c.secret, 32, "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea");
-    hex_is(c.key, 16, "1f369613dd76d5467730efcbe3b1a22d");
-    hex_is(c.iv, 12, "fa044b2f42a3fd3b46fb255c");
-    hex_is(c.hp, 16, "9f50449e04a0e810283a1e9933adedd2");
-    hex_is(s.secret, 32, "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b");
-    hex_is(s.key, 16, "cf3a5331653c364c88f0f379b6067e37");
-    hex_is(s.iv, 12, "0ac1493ca1905853b0bba03e");
-    hex_is(s.hp, 16, "c206b8d9b9f0f37644430b490eeaa314");
+    hexpat_assert(c.initial_secret, 32,
+                  "7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44");
+    hexpat_assert(s.initial_secret, 32,
+                  "7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44");
+    hexpat_assert(c.secret, 32, "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea");
+    hexpat_assert(c.key, 16, "1f369613dd76d5467730efcbe3b1a22d");
+    hexpat_assert(c.iv, 12, "fa044b2f42a3fd3b46fb255c");
+    hexpat_assert(c.hp, 16, "9f50449e04a0e810283a1e9933adedd2");
+    hexpat_assert(s.secret, 32, "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b");
+    hexpat_assert(s.key, 16, "cf3a5331653c364c88f0f379b6067e37");
+    hexpat_assert(s.iv, 12, "0ac1493ca1905853b0bba03e");
+    hexpat_assert(s.hp, 16, "c206b8d9b9f0f37644430b490eeaa314");
 }
 
 /* A.2: CRYPTO frame (its 241 data bytes after the 4-byte frame header), PADDING to a 1162-byte
  * payload, packet number 2 in 4 bytes, no source connection id, no token. */
 static void a2_input(struct gen_quic_initial *in, uint8_t *crypto, size_t cap)
 {
-    size_t n = unhex(a2_crypto_frame, crypto, cap);
+    size_t n = hexpat_decode(a2_crypto_frame, crypto, cap);
     assert_int_equal(n, 4 + 241);
     *in = (struct gen_quic_initial){.odcid = rfc_dcid,
                                     .odcid_len = sizeof(rfc_dcid),
@@ -175,14 +143,14 @@ static void test_gen_quic_client_initial_matches_rfc9001_a2(void **state)
     uint8_t pkt[1500];
     size_t n = gen_quic_initial(pkt, sizeof(pkt), &in);
     assert_int_equal(n, 1200);
-    hex_is(pkt, n, a2_packet);
+    hexpat_assert(pkt, n, a2_packet);
 }
 
 static void test_gen_quic_server_initial_matches_rfc9001_a3(void **state)
 {
     (void)state;
     uint8_t payload[128];
-    size_t pn = unhex(a3_payload, payload, sizeof(payload));
+    size_t pn = hexpat_decode(a3_payload, payload, sizeof(payload));
     assert_int_equal(pn, 5 + 4 + 90);
     static const uint8_t scid[8] = {0xf0, 0x67, 0xa5, 0x50, 0x2a, 0x42, 0x62, 0xb5};
     struct gen_quic_initial in = {.from_server = true,
@@ -198,7 +166,7 @@ static void test_gen_quic_server_initial_matches_rfc9001_a3(void **state)
                                   .crypto_len = 90};
     uint8_t pkt[512];
     size_t n = gen_quic_initial(pkt, sizeof(pkt), &in);
-    hex_is(pkt, n, a3_packet);
+    hexpat_assert(pkt, n, a3_packet);
 }
 
 static void test_gen_quic_initial_refuses_a_buffer_one_byte_short(void **state)

@@ -25,46 +25,8 @@
 
 #include <string.h>
 
+#include "tests/unit/support/hexpat.h"
 #include "tools/gen/gen_rdp.h"
-
-/* The value of the hex digit @c, or -1. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The byte spelled by the two hex digits at @p. */
-static unsigned hex_byte(const char *p)
-{
-    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
-    assert_true(hi >= 0 && lo >= 0);
-    return (unsigned)(hi << 4 | lo);
-}
-
-/* Compare @got with @hex: pairs of hex digits, spaces ignored. */
-static void assert_bytes(const uint8_t *got, size_t got_len, const char *hex)
-{
-    size_t n = 0;
-    for (const char *p = hex; *p != '\0';) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        unsigned v = hex_byte(p);
-        assert_true(n < got_len);
-        if (got[n] != v)
-            fail_msg("byte %zu is %02x, want %02x", n, got[n], v);
-        n++;
-        p += 2;
-    }
-    assert_int_equal(got_len, n);
-}
 
 static void test_gen_rdp_request_matches_the_specification_example(void **state)
 {
@@ -72,18 +34,18 @@ static void test_gen_rdp_request_matches_the_specification_example(void **state)
     uint8_t out[128];
     size_t n = gen_rdp_connection_request(out, sizeof out, "eltons", NULL);
     /* [MS-RDPBCGR] 4.1.1 */
-    assert_bytes(out, n,
-                 "03 00 002c" /* TPKT: version 3, reserved, length 44 */
-                 "27"         /* X.224 length indicator 39 */
-                 "e0"         /* TPDU_CONNECTION_REQUEST */
-                 "0000 0000"  /* destination and source references */
-                 "00"         /* class and options */
-                 /* "Cookie: mstshash=eltons" CR LF */
-                 "436f6f6b69653a206d737473686173683d656c746f6e73 0d0a"
-                 "01"         /* RDP_NEG_REQ::type TYPE_RDP_NEG_REQ */
-                 "00"         /* flags */
-                 "0800"       /* length 8 */
-                 "03000000"); /* requestedProtocols: SSL | HYBRID (the example has 0) */
+    hexpat_assert(out, n,
+                  "03 00 002c" /* TPKT: version 3, reserved, length 44 */
+                  "27"         /* X.224 length indicator 39 */
+                  "e0"         /* TPDU_CONNECTION_REQUEST */
+                  "0000 0000"  /* destination and source references */
+                  "00"         /* class and options */
+                  /* "Cookie: mstshash=eltons" CR LF */
+                  "436f6f6b69653a206d737473686173683d656c746f6e73 0d0a"
+                  "01"         /* RDP_NEG_REQ::type TYPE_RDP_NEG_REQ */
+                  "00"         /* flags */
+                  "0800"       /* length 8 */
+                  "03000000"); /* requestedProtocols: SSL | HYBRID (the example has 0) */
 }
 
 static void test_gen_rdp_confirm_matches_the_specification_example(void **state)
@@ -92,17 +54,17 @@ static void test_gen_rdp_confirm_matches_the_specification_example(void **state)
     uint8_t out[64];
     size_t n = gen_rdp_connection_confirm(out, sizeof out, NULL);
     /* [MS-RDPBCGR] 4.1.2 */
-    assert_bytes(out, n,
-                 "03 00 0013" /* TPKT: version 3, reserved, length 19 */
-                 "0e"         /* X.224 length indicator 14 */
-                 "d0"         /* TPDU_CONNECTION_CONFIRM */
-                 "0000"       /* destination reference */
-                 "1234"       /* source reference 0x1234, as in the example */
-                 "00"         /* class and options */
-                 "02"         /* RDP_NEG_RSP::type TYPE_RDP_NEG_RSP */
-                 "1f"         /* flags (the example has 0) */
-                 "0800"       /* length 8 */
-                 "02000000"); /* selectedProtocol HYBRID (the example has PROTOCOL_RDP, 0) */
+    hexpat_assert(out, n,
+                  "03 00 0013" /* TPKT: version 3, reserved, length 19 */
+                  "0e"         /* X.224 length indicator 14 */
+                  "d0"         /* TPDU_CONNECTION_CONFIRM */
+                  "0000"       /* destination reference */
+                  "1234"       /* source reference 0x1234, as in the example */
+                  "00"         /* class and options */
+                  "02"         /* RDP_NEG_RSP::type TYPE_RDP_NEG_RSP */
+                  "1f"         /* flags (the example has 0) */
+                  "0800"       /* length 8 */
+                  "02000000"); /* selectedProtocol HYBRID (the example has PROTOCOL_RDP, 0) */
 }
 
 static void test_gen_rdp_lengths_follow_the_user_name(void **state)

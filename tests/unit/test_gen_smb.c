@@ -31,50 +31,10 @@
 
 #include <string.h>
 
+#include "tests/unit/support/hexpat.h"
+#include "tests/unit/support/short_cap.h"
 #include "tools/gen/gen_rng.h"
 #include "tools/gen/gen_smb.h"
-
-/* The value of the hex digit @c, or -1. */
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The byte spelled by the two hex digits at @p. */
-static unsigned hex_byte(const char *p)
-{
-    int hi = hex_digit(p[0]), lo = hi < 0 ? -1 : hex_digit(p[1]);
-    assert_true(hi >= 0 && lo >= 0);
-    return (unsigned)(hi << 4 | lo);
-}
-
-/* Compare @got with @pattern: pairs of hex digits, "??" for a byte that may be anything,
- * spaces ignored. */
-static void assert_bytes(const uint8_t *got, size_t got_len, const char *pattern)
-{
-    size_t n = 0;
-    for (const char *p = pattern; *p != '\0';) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        assert_true(n < got_len);
-        if (p[0] != '?') {
-            unsigned v = hex_byte(p);
-            if (got[n] != v)
-                fail_msg("byte %zu is %02x, want %02x", n, got[n], v);
-        }
-        n++;
-        p += 2;
-    }
-    assert_int_equal(got_len, n);
-}
 
 #define RAND16 "????????????????????????????????"
 #define RAND32 RAND16 RAND16
@@ -89,28 +49,28 @@ static void test_gen_smb_negotiate_request_offers_five_dialects_and_two_contexts
     gen_rng_init(&rng, 1, 1);
     uint8_t out[512];
     size_t n = gen_smb_negotiate_request(out, sizeof out, 0, &rng);
-    assert_bytes(out, n,
-                 "00 0000ae"                        /* Direct TCP: 174 bytes follow */
-                 SMB2 "0000"                        /* CreditCharge 0 */
-                 "00000000"                         /* ChannelSequence/Reserved */
-                 "0000 0100"                        /* Command NEGOTIATE, CreditRequest 1 */
-                 "00000000 00000000"                /* Flags, NextCommand */
-                 "0000000000000000"                 /* MessageId 0 */
-                 "fffe0000 00000000"                /* Reserved (ProcessId 0xfeff), TreeId */
-                 "0000000000000000"                 /* SessionId */
-                 "00000000000000000000000000000000" /* Signature: unsigned */
-                 /* NEGOTIATE at 64 */
-                 "2400 0500"                /* StructureSize 36, DialectCount 5 */
-                 "0100 0000"                /* SecurityMode SIGNING_ENABLED, Reserved */
-                 "7f000000" RAND16          /* Capabilities, ClientGuid */
-                 "70000000 0200 0000"       /* NegotiateContextOffset 112, count 2 */
-                 "0202 1002 0003 0203 1103" /* dialects, ending at 110 */
-                 "0000"                     /* padding to 112 */
-                 "0100 2600 00000000"       /* PREAUTH_INTEGRITY, DataLength 38 */
-                 "0100 2000 0100" RAND32    /* one hash, 32-byte salt, SHA-512, salt */
-                 "0000"                     /* 158 padded to 160 */
-                 "0200 0600 00000000"       /* ENCRYPTION_CAPABILITIES, DataLength 6 */
-                 "0200 0200 0100");         /* two ciphers: AES-128-GCM, AES-128-CCM */
+    hexpat_assert(out, n,
+                  "00 0000ae"                        /* Direct TCP: 174 bytes follow */
+                  SMB2 "0000"                        /* CreditCharge 0 */
+                  "00000000"                         /* ChannelSequence/Reserved */
+                  "0000 0100"                        /* Command NEGOTIATE, CreditRequest 1 */
+                  "00000000 00000000"                /* Flags, NextCommand */
+                  "0000000000000000"                 /* MessageId 0 */
+                  "fffe0000 00000000"                /* Reserved (ProcessId 0xfeff), TreeId */
+                  "0000000000000000"                 /* SessionId */
+                  "00000000000000000000000000000000" /* Signature: unsigned */
+                  /* NEGOTIATE at 64 */
+                  "2400 0500"                /* StructureSize 36, DialectCount 5 */
+                  "0100 0000"                /* SecurityMode SIGNING_ENABLED, Reserved */
+                  "7f000000" RAND16          /* Capabilities, ClientGuid */
+                  "70000000 0200 0000"       /* NegotiateContextOffset 112, count 2 */
+                  "0202 1002 0003 0203 1103" /* dialects, ending at 110 */
+                  "0000"                     /* padding to 112 */
+                  "0100 2600 00000000"       /* PREAUTH_INTEGRITY, DataLength 38 */
+                  "0100 2000 0100" RAND32    /* one hash, 32-byte salt, SHA-512, salt */
+                  "0000"                     /* 158 padded to 160 */
+                  "0200 0600 00000000"       /* ENCRYPTION_CAPABILITIES, DataLength 6 */
+                  "0200 0200 0100");         /* two ciphers: AES-128-GCM, AES-128-CCM */
 }
 
 static void test_gen_smb_negotiate_response_chooses_311_with_spnego_blob(void **state)
@@ -125,27 +85,27 @@ static void test_gen_smb_negotiate_response_chooses_311_with_spnego_blob(void **
     /* 2024-11-23 07:07:58.123456789 UTC: ns / 100 + 116444736000000000 = 133768192781234567
      * = 0x01db3d766cf8b187 */
     size_t n = gen_smb_negotiate_response(out, sizeof out, 0, guid, 1732345678123456789ull, &rng);
-    assert_bytes(out, n,
-                 "00 0000f4" SMB2 "0000 00000000"
-                 "0000 0100"         /* NEGOTIATE, 1 credit granted */
-                 "01000000 00000000" /* Flags SERVER_TO_REDIR */
-                 "0000000000000000 fffe0000 00000000 0000000000000000"
-                 "00000000000000000000000000000000" /* not signed */
-                 "4100 0100 1103 0200"              /* size 65, signing, 3.1.1, 2 contexts */
-                 "0102030405060708090a0b0c0d0e0f10" /* ServerGuid */
-                 "2f000000"                         /* Capabilities */
-                 "00008000 00008000 00008000"       /* Max sizes: 8 MiB */
-                 "87b1f86c763ddb01"                 /* SystemTime */
-                 "0000000000000000"                 /* ServerStartTime */
-                 "8000 3400"                        /* blob at 128, 52 bytes */
-                 "b8000000"                         /* NegotiateContextOffset 184 */
-                 /* the negTokenInit, its derivation in gen_smb.c */
-                 "6032 0606 2b0601050502 a028 3026 a024 3022"
-                 "0609 2a864882f712010202 0609 2a864886f712010202 060a 2b06010401823702020a"
-                 "00000000"                                 /* 180 padded to 184 */
-                 "0100 2600 00000000 0100 2000 0100" RAND32 /* PREAUTH, SHA-512, salt */
-                 "0000"                                     /* 230 padded to 232 */
-                 "0200 0400 00000000 0100 0200");           /* ENCRYPTION: AES-128-GCM */
+    hexpat_assert(out, n,
+                  "00 0000f4" SMB2 "0000 00000000"
+                  "0000 0100"         /* NEGOTIATE, 1 credit granted */
+                  "01000000 00000000" /* Flags SERVER_TO_REDIR */
+                  "0000000000000000 fffe0000 00000000 0000000000000000"
+                  "00000000000000000000000000000000" /* not signed */
+                  "4100 0100 1103 0200"              /* size 65, signing, 3.1.1, 2 contexts */
+                  "0102030405060708090a0b0c0d0e0f10" /* ServerGuid */
+                  "2f000000"                         /* Capabilities */
+                  "00008000 00008000 00008000"       /* Max sizes: 8 MiB */
+                  "87b1f86c763ddb01"                 /* SystemTime */
+                  "0000000000000000"                 /* ServerStartTime */
+                  "8000 3400"                        /* blob at 128, 52 bytes */
+                  "b8000000"                         /* NegotiateContextOffset 184 */
+                  /* the negTokenInit, its derivation in gen_smb.c */
+                  "6032 0606 2b0601050502 a028 3026 a024 3022"
+                  "0609 2a864882f712010202 0609 2a864886f712010202 060a 2b06010401823702020a"
+                  "00000000"                                 /* 180 padded to 184 */
+                  "0100 2600 00000000 0100 2000 0100" RAND32 /* PREAUTH, SHA-512, salt */
+                  "0000"                                     /* 230 padded to 232 */
+                  "0200 0400 00000000 0100 0200");           /* ENCRYPTION: AES-128-GCM */
 }
 
 static void test_gen_smb_session_setup_request_wraps_token_in_neg_token_resp(void **state)
@@ -155,18 +115,18 @@ static void test_gen_smb_session_setup_request_wraps_token_in_neg_token_resp(voi
     gen_rng_init(&rng, 3, 1);
     uint8_t out[512];
     size_t n = gen_smb_session_setup_request(out, sizeof out, 1, 0, 4, &rng);
-    assert_bytes(out, n,
-                 "00 000064" SMB2 "0100 00000000" /* 100 bytes; CreditCharge 1 */
-                 "0100 1f00"                      /* SESSION_SETUP, CreditRequest 31 */
-                 "00000000 00000000 0100000000000000 fffe0000 00000000 0000000000000000"
-                 "00000000000000000000000000000000"
-                 "1900 00 01"          /* StructureSize 25, Flags, SecurityMode */
-                 "01000000 00000000"   /* Capabilities DFS, Channel */
-                 "5800 0c00"           /* blob at 88, 12 bytes */
-                 "0000000000000000"    /* PreviousSessionId */
-                 "a10a 3008 a206 0404" /* [1] { SEQUENCE { [2] { OCTET STRING ( */
-                 "????????");          /* 4 token bytes ) } } } */
-    assert_true(out[n - 4] & 0x80);    /* see put_neg_token_resp() */
+    hexpat_assert(out, n,
+                  "00 000064" SMB2 "0100 00000000" /* 100 bytes; CreditCharge 1 */
+                  "0100 1f00"                      /* SESSION_SETUP, CreditRequest 31 */
+                  "00000000 00000000 0100000000000000 fffe0000 00000000 0000000000000000"
+                  "00000000000000000000000000000000"
+                  "1900 00 01"          /* StructureSize 25, Flags, SecurityMode */
+                  "01000000 00000000"   /* Capabilities DFS, Channel */
+                  "5800 0c00"           /* blob at 88, 12 bytes */
+                  "0000000000000000"    /* PreviousSessionId */
+                  "a10a 3008 a206 0404" /* [1] { SEQUENCE { [2] { OCTET STRING ( */
+                  "????????");          /* 4 token bytes ) } } } */
+    assert_true(out[n - 4] & 0x80);     /* see put_neg_token_resp() */
 }
 
 static void test_gen_smb_neg_token_resp_uses_long_form_lengths(void **state)
@@ -199,16 +159,16 @@ static void test_gen_smb_session_setup_response_is_signed_and_completed(void **s
     gen_rng_init(&rng, 5, 1);
     uint8_t out[512];
     size_t n = gen_smb_session_setup_response(out, sizeof out, 1, 0x0000100000000041ull, 4, &rng);
-    assert_bytes(out, n,
-                 "00 000059" SMB2 "0100 00000000" /* 89 bytes; STATUS_SUCCESS */
-                 "0100 1f00"
-                 "09000000" /* Flags SERVER_TO_REDIR | SIGNED */
-                 "00000000 0100000000000000 fffe0000 00000000"
-                 "4100000000100000" RAND16 /* SessionId, Signature */
-                 "0900 0000"               /* StructureSize 9, SessionFlags */
-                 "4800 1100"               /* blob at 72, 17 bytes */
-                 "a10f 300d a0030a0100"    /* negState accept-completed */
-                 "a206 0404 ????????");
+    hexpat_assert(out, n,
+                  "00 000059" SMB2 "0100 00000000" /* 89 bytes; STATUS_SUCCESS */
+                  "0100 1f00"
+                  "09000000" /* Flags SERVER_TO_REDIR | SIGNED */
+                  "00000000 0100000000000000 fffe0000 00000000"
+                  "4100000000100000" RAND16 /* SessionId, Signature */
+                  "0900 0000"               /* StructureSize 9, SessionFlags */
+                  "4800 1100"               /* blob at 72, 17 bytes */
+                  "a10f 300d a0030a0100"    /* negState accept-completed */
+                  "a206 0404 ????????");
 }
 
 static void test_gen_smb_session_setup_response_without_token_holds_neg_state_only(void **state)
@@ -231,12 +191,12 @@ static void test_gen_smb_tree_connect_request_spells_unc_path_in_utf16le(void **
     uint8_t out[512];
     size_t n = gen_smb_tree_connect_request(out, sizeof out, 2, 9, "fs1", "d$", &rng);
     /* \\fs1\d$: 8 characters, 16 bytes; 64 + 8 + 16 = 88 */
-    assert_bytes(out, n,
-                 "00 000058" SMB2 "0100 00000000 0300 1f00"
-                 "08000000 00000000 0200000000000000 fffe0000 00000000"
-                 "0900000000000000" RAND16 /* SessionId 9, Signature */
-                 "0900 0000 4800 1000"     /* size 9, Reserved, path at 72, 16 bytes */
-                 "5c005c00 66007300 31005c00 64002400");
+    hexpat_assert(out, n,
+                  "00 000058" SMB2 "0100 00000000 0300 1f00"
+                  "08000000 00000000 0200000000000000 fffe0000 00000000"
+                  "0900000000000000" RAND16 /* SessionId 9, Signature */
+                  "0900 0000 4800 1000"     /* size 9, Reserved, path at 72, 16 bytes */
+                  "5c005c00 66007300 31005c00 64002400");
 }
 
 static void test_gen_smb_tree_connect_response_sets_type_flags_and_tree(void **state)
@@ -246,13 +206,13 @@ static void test_gen_smb_tree_connect_response_sets_type_flags_and_tree(void **s
     gen_rng_init(&rng, 8, 1);
     uint8_t out[512];
     size_t n = gen_smb_tree_connect_response(out, sizeof out, 2, 9, 5, GEN_SMB_SHARE_ENCRYPT, &rng);
-    assert_bytes(out, n,
-                 "00 000050" SMB2 "0100 00000000 0300 1f00"
-                 "09000000 00000000 0200000000000000 fffe0000"
-                 "05000000"                             /* TreeId 5 */
-                 "0900000000000000" RAND16 "1000 01 00" /* size 16, DISK, Reserved */
-                 "00800000"                             /* ShareFlags ENCRYPT_DATA */
-                 "00000000 ff011f00");                  /* Capabilities, MaximalAccess */
+    hexpat_assert(out, n,
+                  "00 000050" SMB2 "0100 00000000 0300 1f00"
+                  "09000000 00000000 0200000000000000 fffe0000"
+                  "05000000"                             /* TreeId 5 */
+                  "0900000000000000" RAND16 "1000 01 00" /* size 16, DISK, Reserved */
+                  "00800000"                             /* ShareFlags ENCRYPT_DATA */
+                  "00000000 ff011f00");                  /* Capabilities, MaximalAccess */
     n = gen_smb_tree_connect_response(out, sizeof out, 3, 9, 1, GEN_SMB_SHARE_PIPE, &rng);
     assert_int_equal(n, 84);
     assert_int_equal(out[4 + 66], 0x02); /* PIPE */
@@ -266,13 +226,13 @@ static void test_gen_smb_encrypted_is_transform_header_and_payload(void **state)
     gen_rng_init(&rng, 9, 1);
     uint8_t out[512];
     size_t n = gen_smb_encrypted(out, sizeof out, 0x0000100000000041ull, 8, &rng);
-    assert_bytes(out, n,
-                 "00 00003c"                        /* 52 + 8 = 60 */
-                 "fd534d42" RAND16                  /* ProtocolId, Signature */
-                 "????????????????????????00000000" /* Nonce: 12 random, 4 zero */
-                 "08000000 0000 0100"               /* OriginalMessageSize 8, Flags encrypted */
-                 "4100000000100000"                 /* SessionId */
-                 "????????????????");
+    hexpat_assert(out, n,
+                  "00 00003c"                        /* 52 + 8 = 60 */
+                  "fd534d42" RAND16                  /* ProtocolId, Signature */
+                  "????????????????????????00000000" /* Nonce: 12 random, 4 zero */
+                  "08000000 0000 0100"               /* OriginalMessageSize 8, Flags encrypted */
+                  "4100000000100000"                 /* SessionId */
+                  "????????????????");
     /* large messages keep the 24-bit Direct TCP length right: 52 + 70000 = 70052 = 0x0111a4 */
     static uint8_t big[80000];
     n = gen_smb_encrypted(big, sizeof big, 1, 70000, &rng);
@@ -344,22 +304,24 @@ static size_t build(int which, uint8_t *out, size_t cap, struct gen_rng *rng)
     }
 }
 
+struct built {
+    int which;
+    struct gen_rng rng;
+};
+
+static size_t build_one(void *ctx, uint8_t *out, size_t cap)
+{
+    struct built *b = ctx;
+    return build(b->which, out, cap, &b->rng);
+}
+
 static void test_gen_smb_short_buffers_give_zero_and_nothing_past_cap(void **state)
 {
     (void)state;
     for (int which = 0; which < 7; which++) {
-        struct gen_rng rng;
-        gen_rng_init(&rng, 12, 1);
-        uint8_t full[1024];
-        size_t need = build(which, full, sizeof full, &rng);
-        assert_true(need > 0);
-        for (size_t cap = 0; cap < need; cap++) {
-            uint8_t buf[1024];
-            memset(buf, 0xee, sizeof buf);
-            assert_int_equal(build(which, buf, cap, &rng), 0);
-            for (size_t i = cap; i < sizeof buf; i++)
-                assert_int_equal(buf[i], 0xee);
-        }
+        struct built b = {.which = which};
+        gen_rng_init(&b.rng, 12, 1);
+        short_cap_check(build_one, &b);
     }
 }
 

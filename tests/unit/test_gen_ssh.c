@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "tests/unit/support/short_cap.h"
 #include "tools/gen/gen_rng.h"
 #include "tools/gen/gen_ssh.h"
 
@@ -434,59 +435,36 @@ static void test_gen_ssh_bad_arguments_give_zero(void **state)
     assert_int_equal(gen_ssh_newkeys(out, sizeof out, NULL), 0);
 }
 
+struct built {
+    int which;
+    struct gen_rng rng;
+};
+
+static size_t build_one(void *ctx, uint8_t *out, size_t cap)
+{
+    struct built *b = ctx;
+    switch (b->which) {
+    case 0:
+        return gen_ssh_banner(out, cap, GEN_SSH_PUTTY, NULL);
+    case 1:
+        return gen_ssh_kexinit(out, cap, GEN_SSH_PUTTY, &b->rng);
+    case 2:
+        return gen_ssh_kex_ecdh_init(out, cap, GEN_SSH_KEX_CURVE25519, &b->rng);
+    case 3:
+        return gen_ssh_kex_ecdh_reply(out, cap, GEN_SSH_KEX_CURVE25519, GEN_SSH_HOSTKEY_ECDSA_P256,
+                                      NULL, &b->rng);
+    default:
+        return gen_ssh_newkeys(out, cap, &b->rng);
+    }
+}
+
 static void test_gen_ssh_short_buffers_give_zero_and_nothing_past_cap(void **state)
 {
     (void)state;
     for (int which = 0; which < 5; which++) {
-        struct gen_rng rng;
-        gen_rng_init(&rng, 13, 1);
-        uint8_t full[GEN_SSH_MSG_MAX];
-        size_t need;
-        switch (which) {
-        case 0:
-            need = gen_ssh_banner(full, sizeof full, GEN_SSH_PUTTY, NULL);
-            break;
-        case 1:
-            need = gen_ssh_kexinit(full, sizeof full, GEN_SSH_PUTTY, &rng);
-            break;
-        case 2:
-            need = gen_ssh_kex_ecdh_init(full, sizeof full, GEN_SSH_KEX_CURVE25519, &rng);
-            break;
-        case 3:
-            need = gen_ssh_kex_ecdh_reply(full, sizeof full, GEN_SSH_KEX_CURVE25519,
-                                          GEN_SSH_HOSTKEY_ECDSA_P256, NULL, &rng);
-            break;
-        default:
-            need = gen_ssh_newkeys(full, sizeof full, &rng);
-            break;
-        }
-        assert_true(need > 0);
-        for (size_t cap = 0; cap < need; cap++) {
-            uint8_t buf[GEN_SSH_MSG_MAX];
-            memset(buf, 0xee, sizeof buf);
-            size_t n;
-            switch (which) {
-            case 0:
-                n = gen_ssh_banner(buf, cap, GEN_SSH_PUTTY, NULL);
-                break;
-            case 1:
-                n = gen_ssh_kexinit(buf, cap, GEN_SSH_PUTTY, &rng);
-                break;
-            case 2:
-                n = gen_ssh_kex_ecdh_init(buf, cap, GEN_SSH_KEX_CURVE25519, &rng);
-                break;
-            case 3:
-                n = gen_ssh_kex_ecdh_reply(buf, cap, GEN_SSH_KEX_CURVE25519,
-                                           GEN_SSH_HOSTKEY_ECDSA_P256, NULL, &rng);
-                break;
-            default:
-                n = gen_ssh_newkeys(buf, cap, &rng);
-                break;
-            }
-            assert_int_equal(n, 0);
-            for (size_t i = cap; i < sizeof buf; i++)
-                assert_int_equal(buf[i], 0xee);
-        }
+        struct built b = {.which = which};
+        gen_rng_init(&b.rng, 13, 1);
+        short_cap_check(build_one, &b);
     }
 }
 

@@ -9,6 +9,8 @@
  */
 #include "tools/gen/gen_dns.h"
 
+#include "tools/gen/gen_buf.h"
+
 #include <string.h>
 
 #define HDR_LEN    12
@@ -21,12 +23,9 @@
 #define LABELS_MAX 127    /* a 253-character name has at most 127 one-character labels */
 #define SEEN_MAX   128    /* label offsets remembered for compression */
 
-/* A message being written: @err latches the first overflow so callers check once at the end. */
+/* A message being written, and the labels in it that later names may point at. */
 struct msg {
-    uint8_t *out;
-    size_t cap;
-    size_t len;
-    int err;
+    struct gen_buf b;
     uint16_t seen[SEEN_MAX]; /* offsets of labels already in the message */
     size_t nseen;
 };
@@ -38,41 +37,6 @@ struct name {
     uint8_t len[LABELS_MAX + 1];
     size_t n;
 };
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-    if (m->err || n > m->cap - m->len) {
-        m->err = 1;
-        return;
-    }
-    memcpy(m->out + m->len, p, n);
-    m->len += n;
-}
-
-static void put8(struct msg *m, uint8_t v)
-{
-    put(m, &v, 1);
-}
-
-static void put16(struct msg *m, uint16_t v)
-{
-    uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-    put(m, b, 2);
-}
-
-static void put32(struct msg *m, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    put(m, b, 4);
-}
-
-static void patch16(struct msg *m, size_t at, uint16_t v)
-{
-    if (m->err)
-        return;
-    m->out[at] = (uint8_t)(v >> 8);
-    m->out[at + 1] = (uint8_t)v;
-}
 
 /*
  * Split @text into labels. RFC 1035 2.3.4: labels of 1..63 octets, 255 octets on the wire,
@@ -121,21 +85,21 @@ static int lower(int c)
 static int name_at_equals(const struct msg *m, size_t off, const struct name *nm, size_t from)
 {
     size_t i = from;
-    for (int hops = 0; hops < 255 && off < m->len; hops++) {
-        uint8_t b = m->out[off];
+    for (int hops = 0; hops < 255 && off < m->b.len; hops++) {
+        uint8_t b = m->b.p[off];
         if ((b & PTR_MARK) == PTR_MARK) {
-            if (off + 1 >= m->len)
+            if (off + 1 >= m->b.len)
                 return 0;
-            off = (size_t)(b & 0x3f) << 8 | m->out[off + 1];
+            off = (size_t)(b & 0x3f) << 8 | m->b.p[off + 1];
             continue;
         }
         if (b == 0)
             return i == nm->n;
-        if (i == nm->n || b != nm->len[i] || off + 1 + b > m->len)
+        if (i == nm->n || b != nm->len[i] || off + 1 + b > m->b.len)
             return 0;
         const char *t = nm->text + nm->off[i];
         for (size_t k = 0; k < b; k++) {
-            if (lower((unsigned char)t[k]) != lower(m->out[off + 1 + k]))
+            if (lower((unsigned char)t[k]) != lower(m->b.p[off + 1 + k]))
                 return 0;
         }
         off += 1 + (size_t)b;
@@ -168,14 +132,14 @@ static void put_name(struct msg *m, const struct name *nm)
         }
     }
     for (size_t i = 0; i < suffix; i++) {
-        remember(m, m->len);
-        put8(m, nm->len[i]);
-        put(m, nm->text + nm->off[i], nm->len[i]);
+        remember(m, m->b.len);
+        gen_buf_be(&m->b, nm->len[i], 1);
+        gen_buf_bytes(&m->b, nm->text + nm->off[i], nm->len[i]);
     }
     if (suffix < nm->n)
-        put16(m, (uint16_t)(PTR_MARK << 8 | target));
+        gen_buf_be(&m->b, (uint16_t)(PTR_MARK << 8 | target), 2);
     else
-        put8(m, 0);
+        gen_buf_be(&m->b, 0, 1);
 }
 
 static int put_name_text(struct msg *m, const char *text)
@@ -196,47 +160,47 @@ static int qtype_ok(uint16_t t)
 static void put_header(struct msg *m, uint16_t id, uint16_t flags, uint16_t an, uint16_t ns,
                        uint16_t ar)
 {
-    put16(m, id);
-    put16(m, flags);
-    put16(m, 1); /* QDCOUNT: one question, as every resolver sends */
-    put16(m, an);
-    put16(m, ns);
-    put16(m, ar);
+    gen_buf_be(&m->b, id, 2);
+    gen_buf_be(&m->b, flags, 2);
+    gen_buf_be(&m->b, 1, 2); /* QDCOUNT: one question, as every resolver sends */
+    gen_buf_be(&m->b, an, 2);
+    gen_buf_be(&m->b, ns, 2);
+    gen_buf_be(&m->b, ar, 2);
 }
 
 static void put_question(struct msg *m, const struct name *qname, uint16_t qtype)
 {
     put_name(m, qname);
-    put16(m, qtype);
-    put16(m, CLASS_IN);
+    gen_buf_be(&m->b, qtype, 2);
+    gen_buf_be(&m->b, CLASS_IN, 2);
 }
 
 /* RFC 6891 6.1.2: root owner, TYPE 41, CLASS = UDP payload size, TTL = extended RCODE (0),
  * version (0) and flags (DO clear), no options. */
 static void put_opt(struct msg *m)
 {
-    put8(m, 0);
-    put16(m, GEN_DNS_OPT);
-    put16(m, GEN_DNS_EDNS_UDP_SIZE);
-    put32(m, 0);
-    put16(m, 0);
+    gen_buf_be(&m->b, 0, 1);
+    gen_buf_be(&m->b, GEN_DNS_OPT, 2);
+    gen_buf_be(&m->b, GEN_DNS_EDNS_UDP_SIZE, 2);
+    gen_buf_be(&m->b, 0, 4);
+    gen_buf_be(&m->b, 0, 2);
 }
 
 /* The fixed part of a record; returns where RDLENGTH goes, to be patched once RDATA is out. */
 static size_t put_rr_head(struct msg *m, const struct name *owner, uint16_t type, uint32_t ttl)
 {
     put_name(m, owner);
-    put16(m, type);
-    put16(m, CLASS_IN);
-    put32(m, ttl);
-    size_t at = m->len;
-    put16(m, 0);
+    gen_buf_be(&m->b, type, 2);
+    gen_buf_be(&m->b, CLASS_IN, 2);
+    gen_buf_be(&m->b, ttl, 4);
+    size_t at = m->b.len;
+    gen_buf_be(&m->b, 0, 2);
     return at;
 }
 
 static void end_rdata(struct msg *m, size_t rdlen_at)
 {
-    patch16(m, rdlen_at, (uint16_t)(m->len - rdlen_at - 2));
+    gen_buf_vec_end(&m->b, rdlen_at, 2);
 }
 
 void gen_dns_addr_v4(struct gen_dns_addr *a, uint32_t ip, uint32_t ttl)
@@ -255,12 +219,13 @@ size_t gen_dns_query(uint8_t *out, size_t cap, const struct gen_dns_query *q, st
     struct name qname;
     if (out == NULL || q == NULL || !qtype_ok(q->qtype) || name_split(&qname, q->name) != 0)
         return 0;
-    struct msg m = {.out = out, .cap = cap};
+    struct msg m = {0};
+    gen_buf_init(&m.b, out, cap);
     put_header(&m, q->id, FLAG_RD, 0, 0, q->edns ? 1 : 0);
     put_question(&m, &qname, q->qtype);
     if (q->edns)
         put_opt(&m);
-    return m.err ? 0 : m.len;
+    return gen_buf_done(&m.b);
 }
 
 static int answer_ok(const struct gen_dns_query *q, const struct gen_dns_answer *a)
@@ -278,19 +243,19 @@ static void put_soa(struct msg *m, const struct gen_dns_soa *soa)
 {
     struct name zone;
     if (name_split(&zone, soa->zone) != 0) {
-        m->err = 1;
+        m->b.err = true;
         return;
     }
     size_t at = put_rr_head(m, &zone, GEN_DNS_SOA, soa->ttl);
     if (put_name_text(m, soa->mname) != 0 || put_name_text(m, soa->rname) != 0) {
-        m->err = 1;
+        m->b.err = true;
         return;
     }
-    put32(m, soa->serial);
-    put32(m, soa->refresh);
-    put32(m, soa->retry);
-    put32(m, soa->expire);
-    put32(m, soa->minimum);
+    gen_buf_be(&m->b, soa->serial, 4);
+    gen_buf_be(&m->b, soa->refresh, 4);
+    gen_buf_be(&m->b, soa->retry, 4);
+    gen_buf_be(&m->b, soa->expire, 4);
+    gen_buf_be(&m->b, soa->minimum, 4);
     end_rdata(m, at);
 }
 
@@ -302,7 +267,8 @@ size_t gen_dns_response(uint8_t *out, size_t cap, const struct gen_dns_query *q,
     if (out == NULL || q == NULL || a == NULL || !qtype_ok(q->qtype) ||
         name_split(&qname, q->name) != 0 || !answer_ok(q, a))
         return 0;
-    struct msg m = {.out = out, .cap = cap};
+    struct msg m = {0};
+    gen_buf_init(&m.b, out, cap);
     /* RD is copied from the query (RFC 1035 4.1.1), and a recursive server sets RA. */
     uint16_t flags = FLAG_QR | FLAG_RD | FLAG_RA | a->rcode;
     put_header(&m, q->id, flags, (uint16_t)(a->n_cname + a->n_addrs), a->soa ? 1 : 0,
@@ -324,12 +290,12 @@ size_t gen_dns_response(uint8_t *out, size_t cap, const struct gen_dns_query *q,
     size_t alen = q->qtype == GEN_DNS_A ? 4 : 16;
     for (size_t i = 0; i < a->n_addrs; i++) {
         size_t at = put_rr_head(&m, &owner, q->qtype, a->addrs[i].ttl);
-        put(&m, a->addrs[i].addr, alen);
+        gen_buf_bytes(&m.b, a->addrs[i].addr, alen);
         end_rdata(&m, at);
     }
     if (a->soa != NULL)
         put_soa(&m, a->soa);
     if (q->edns)
         put_opt(&m);
-    return m.err ? 0 : m.len;
+    return gen_buf_done(&m.b);
 }

@@ -12,6 +12,8 @@
  */
 #include "tools/gen/gen_krb.h"
 
+#include "tools/gen/gen_buf.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -67,104 +69,39 @@ enum {
 #define KDC_OPT_AS  0x40810010u
 #define KDC_OPT_TGS 0x40810000u
 
+/* A message being written, with the DER values still open (Kerberos nests them deep). */
 struct der {
-    uint8_t *out;
-    size_t cap;
-    size_t len;
-    int err;
+    struct gen_buf b;
     size_t open[DER_DEPTH]; /* where each open value's contents start */
     size_t depth;
 };
 
-static void der_put(struct der *d, const void *p, size_t n)
-{
-    if (d->err || n > d->cap - d->len) {
-        d->err = 1;
-        return;
-    }
-    if (n > 0)
-        memcpy(d->out + d->len, p, n);
-    d->len += n;
-}
-
-static void der_byte(struct der *d, uint8_t v)
-{
-    der_put(d, &v, 1);
-}
-
-static size_t len_octets(size_t n)
-{
-    size_t k = 1;
-    if (n >= 0x80)
-        for (size_t v = n; v > 0; v >>= 8)
-            k++;
-    return k;
-}
-
-static void der_len_at(uint8_t *p, size_t n)
-{
-    size_t k = len_octets(n);
-    if (k == 1) {
-        p[0] = (uint8_t)n;
-        return;
-    }
-    p[0] = (uint8_t)(0x80 | (k - 1));
-    for (size_t i = k - 1; i > 0; i--, n >>= 8)
-        p[i] = (uint8_t)n;
-}
-
 static void der_begin(struct der *d, uint8_t tag)
 {
-    der_byte(d, tag);
-    if (d->err)
-        return;
     if (d->depth == DER_DEPTH) {
-        d->err = 1;
+        d->b.err = true;
         return;
     }
-    d->open[d->depth++] = d->len;
+    d->open[d->depth++] = gen_der_open(&d->b, tag);
 }
 
 static void der_end(struct der *d)
 {
-    if (d->err)
-        return;
-    size_t start = d->open[--d->depth];
-    size_t n = d->len - start;
-    size_t k = len_octets(n);
-    if (k > d->cap - d->len) {
-        d->err = 1;
+    if (d->depth == 0) {
+        d->b.err = true;
         return;
     }
-    memmove(d->out + start + k, d->out + start, n);
-    der_len_at(d->out + start, n);
-    d->len += k;
+    gen_der_close(&d->b, d->open[--d->depth]);
 }
 
-/* A primitive value with its contents at hand. */
 static void der_prim(struct der *d, uint8_t tag, const void *p, size_t n)
 {
-    der_byte(d, tag);
-    uint8_t l[9];
-    if (n > 0xffffffffu) {
-        d->err = 1;
-        return;
-    }
-    der_len_at(l, n);
-    der_put(d, l, len_octets(n));
-    der_put(d, p, n);
+    gen_der_prim(&d->b, tag, p, n);
 }
 
-/* X.690 8.3: two's complement in the fewest octets (the first nine bits are never all equal). */
 static void der_int(struct der *d, int64_t v)
 {
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
-    size_t s = 0;
-    while (s < 7 && ((b[s] == 0x00 && !(b[s + 1] & 0x80)) || (b[s] == 0xff && (b[s + 1] & 0x80))))
-        s++;
-    der_prim(d, T_INTEGER, b + s, 8 - s);
+    gen_der_int(&d->b, v);
 }
 
 /* [n] { INTEGER v } */
@@ -182,16 +119,9 @@ static void der_string(struct der *d, const char *s, size_t n)
 
 static void der_random_octets(struct der *d, size_t n, struct gen_rng *rng)
 {
-    der_byte(d, T_OCTET_STRING);
-    uint8_t l[9];
-    der_len_at(l, n);
-    der_put(d, l, len_octets(n));
-    if (d->err || n > d->cap - d->len) {
-        d->err = 1;
-        return;
-    }
-    gen_rng_fill(rng, d->out + d->len, n);
-    d->len += n;
+    gen_buf_be(&d->b, T_OCTET_STRING, 1);
+    gen_der_len(&d->b, n);
+    gen_buf_random(&d->b, n, rng);
 }
 
 /* KerberosFlags (RFC 4120 5.2.8): a 32-bit BIT STRING, no unused bits. */
@@ -213,7 +143,7 @@ static void der_time(struct der *d, uint64_t ns)
     time_t t = (time_t)(ns / 1000000000u);
     struct tm tm;
     if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999) {
-        d->err = 1;
+        d->b.err = true;
         return;
     }
     char s[15];
@@ -396,20 +326,83 @@ static int cipher_ok(size_t n)
 /* Open the record: room for the TCP record mark, then the message. */
 static void record_begin(struct der *d)
 {
-    der_put(d, "\0\0\0\0", RECORD_MARK);
+    (void)gen_buf_vec_begin(&d->b, RECORD_MARK);
 }
 
 /* RFC 4120 7.2.2: the length as 4 big-endian bytes, the high bit reserved (0). */
 static size_t record_end(struct der *d)
 {
-    if (d->err || d->depth != 0)
+    if (d->depth != 0)
         return 0;
-    size_t n = d->len - RECORD_MARK;
-    d->out[0] = (uint8_t)(n >> 24);
-    d->out[1] = (uint8_t)(n >> 16);
-    d->out[2] = (uint8_t)(n >> 8);
-    d->out[3] = (uint8_t)n;
-    return d->len;
+    gen_buf_vec_end(&d->b, 0, RECORD_MARK);
+    return gen_buf_done(&d->b);
+}
+
+/* A message's start: the record mark, [APPLICATION] SEQUENCE, then pvno and msg-type under
+ * context tags @first and @first + 1 (KDC-REQ numbers its fields from 1, the others from 0). */
+static void msg_begin(struct der *d, uint8_t *out, size_t cap, uint8_t app, int first, int msg_type)
+{
+    d->depth = 0;
+    gen_buf_init(&d->b, out, cap);
+    record_begin(d);
+    der_begin(d, app);
+    der_begin(d, T_SEQUENCE);
+    der_ctx_int(d, first, PVNO);
+    der_ctx_int(d, first + 1, msg_type);
+}
+
+/* Its end: the SEQUENCE and the application tag closed, the record mark filled in. */
+static size_t msg_end(struct der *d)
+{
+    der_end(d);
+    der_end(d);
+    return record_end(d);
+}
+
+/* KDC-REP's crealm [3], cname [4], ticket [5] and enc-part [6] (RFC 4120 5.4.2), alike in
+ * AS-REP and TGS-REP; the enc-part is under the client's or the TGT's session key: no kvno. */
+static void kdc_rep_rest(struct der *d, const struct gen_krb_exchange *x, const struct pname *cname,
+                         const struct pname *sname, struct gen_rng *rng)
+{
+    der_ctx_realm(d, 3, x->realm);
+    der_ctx_pname(d, 4, cname);
+    der_begin(d, CTX(5));
+    der_ticket(d, x->realm, sname, x->ticket_len, rng);
+    der_end(d);
+    der_begin(d, CTX(6));
+    der_enc_data(d, 0, x->enc_len, rng);
+    der_end(d);
+}
+
+/*
+ * req-body [4] KDC-REQ-BODY (RFC 4120 5.4.1): kdc-options [0], cname [1] (AS-REQ only: a
+ * TGS-REQ's client is in its ticket), realm [2], sname [3], till [5], rtime [6] (AS-REQ asks for
+ * a renewable ticket up to the same time), nonce [7], etype [8].
+ */
+static void req_body(struct der *d, const struct gen_krb_exchange *x, uint32_t options,
+                     const struct pname *cname, const struct pname *sname)
+{
+    der_begin(d, CTX(4));
+    der_begin(d, T_SEQUENCE);
+    der_begin(d, CTX(0));
+    der_flags(d, options);
+    der_end(d);
+    if (cname != NULL)
+        der_ctx_pname(d, 1, cname);
+    der_ctx_realm(d, 2, x->realm);
+    der_ctx_pname(d, 3, sname);
+    der_begin(d, CTX(5));
+    der_time(d, x->till_ns);
+    der_end(d);
+    if (cname != NULL) {
+        der_begin(d, CTX(6));
+        der_time(d, x->till_ns);
+        der_end(d);
+    }
+    der_ctx_int(d, 7, x->nonce);
+    der_etypes(d);
+    der_end(d);
+    der_end(d);
 }
 
 size_t gen_krb_as_req(uint8_t *out, size_t cap, const struct gen_krb_exchange *x,
@@ -418,12 +411,8 @@ size_t gen_krb_as_req(uint8_t *out, size_t cap, const struct gen_krb_exchange *x
     struct pname cname, sname;
     if (out == NULL || rng == NULL || !exchange_ok(x, &cname, &sname, 0))
         return 0;
-    struct der d = {.out = out, .cap = cap};
-    record_begin(&d);
-    der_begin(&d, T_AS_REQ);
-    der_begin(&d, T_SEQUENCE);
-    der_ctx_int(&d, 1, PVNO);
-    der_ctx_int(&d, 2, MSG_AS_REQ);
+    struct der d;
+    msg_begin(&d, out, cap, T_AS_REQ, 1, MSG_AS_REQ);
     der_begin(&d, CTX(3));
     der_begin(&d, T_SEQUENCE);
     pa_begin(&d, PA_ENC_TIMESTAMP); /* the value is an EncryptedData (RFC 4120 5.2.7.2) */
@@ -438,27 +427,8 @@ size_t gen_krb_as_req(uint8_t *out, size_t cap, const struct gen_krb_exchange *x
     pa_end(&d);
     der_end(&d);
     der_end(&d);
-    der_begin(&d, CTX(4)); /* req-body */
-    der_begin(&d, T_SEQUENCE);
-    der_begin(&d, CTX(0));
-    der_flags(&d, KDC_OPT_AS);
-    der_end(&d);
-    der_ctx_pname(&d, 1, &cname);
-    der_ctx_realm(&d, 2, x->realm);
-    der_ctx_pname(&d, 3, &sname);
-    der_begin(&d, CTX(5));
-    der_time(&d, x->till_ns);
-    der_end(&d);
-    der_begin(&d, CTX(6)); /* rtime: renewable until the same time */
-    der_time(&d, x->till_ns);
-    der_end(&d);
-    der_ctx_int(&d, 7, x->nonce);
-    der_etypes(&d);
-    der_end(&d);
-    der_end(&d);
-    der_end(&d);
-    der_end(&d);
-    return record_end(&d);
+    req_body(&d, x, KDC_OPT_AS, &cname, &sname);
+    return msg_end(&d);
 }
 
 size_t gen_krb_as_rep(uint8_t *out, size_t cap, const struct gen_krb_exchange *x,
@@ -468,12 +438,8 @@ size_t gen_krb_as_rep(uint8_t *out, size_t cap, const struct gen_krb_exchange *x
     if (out == NULL || rng == NULL || !exchange_ok(x, &cname, &sname, 0) ||
         !cipher_ok(x->ticket_len) || !cipher_ok(x->enc_len))
         return 0;
-    struct der d = {.out = out, .cap = cap};
-    record_begin(&d);
-    der_begin(&d, T_AS_REP);
-    der_begin(&d, T_SEQUENCE);
-    der_ctx_int(&d, 0, PVNO);
-    der_ctx_int(&d, 1, MSG_AS_REP);
+    struct der d;
+    msg_begin(&d, out, cap, T_AS_REP, 0, MSG_AS_REP);
     der_begin(&d, CTX(2));
     der_begin(&d, T_SEQUENCE);
     /* ETYPE-INFO2 ::= SEQUENCE OF ETYPE-INFO2-ENTRY { etype [0], salt [1] KerberosString }
@@ -484,8 +450,8 @@ size_t gen_krb_as_rep(uint8_t *out, size_t cap, const struct gen_krb_exchange *x
     der_ctx_int(&d, 0, ETYPE_AES256);
     der_begin(&d, CTX(1));
     der_begin(&d, T_GENERAL_STRING);
-    der_put(&d, x->realm, strlen(x->realm));
-    der_put(&d, x->cname, strlen(x->cname));
+    gen_buf_bytes(&d.b, x->realm, strlen(x->realm));
+    gen_buf_bytes(&d.b, x->cname, strlen(x->cname));
     der_end(&d);
     der_end(&d);
     der_end(&d);
@@ -493,17 +459,8 @@ size_t gen_krb_as_rep(uint8_t *out, size_t cap, const struct gen_krb_exchange *x
     pa_end(&d);
     der_end(&d);
     der_end(&d);
-    der_ctx_realm(&d, 3, x->realm);
-    der_ctx_pname(&d, 4, &cname);
-    der_begin(&d, CTX(5));
-    der_ticket(&d, x->realm, &sname, x->ticket_len, rng);
-    der_end(&d);
-    der_begin(&d, CTX(6));
-    der_enc_data(&d, 0, x->enc_len, rng);
-    der_end(&d);
-    der_end(&d);
-    der_end(&d);
-    return record_end(&d);
+    kdc_rep_rest(&d, x, &cname, &sname, rng);
+    return msg_end(&d);
 }
 
 size_t gen_krb_tgs_req(uint8_t *out, size_t cap, const struct gen_krb_exchange *x,
@@ -514,12 +471,8 @@ size_t gen_krb_tgs_req(uint8_t *out, size_t cap, const struct gen_krb_exchange *
         !cipher_ok(x->ticket_len) || !cipher_ok(x->enc_len))
         return 0;
     krbtgt(&tgt, x->realm); /* the ticket presented is the TGT */
-    struct der d = {.out = out, .cap = cap};
-    record_begin(&d);
-    der_begin(&d, T_TGS_REQ);
-    der_begin(&d, T_SEQUENCE);
-    der_ctx_int(&d, 1, PVNO);
-    der_ctx_int(&d, 2, MSG_TGS_REQ);
+    struct der d;
+    msg_begin(&d, out, cap, T_TGS_REQ, 1, MSG_TGS_REQ);
     der_begin(&d, CTX(3));
     der_begin(&d, T_SEQUENCE);
     pa_begin(&d, PA_TGS_REQ);
@@ -543,23 +496,8 @@ size_t gen_krb_tgs_req(uint8_t *out, size_t cap, const struct gen_krb_exchange *
     pa_end(&d);
     der_end(&d);
     der_end(&d);
-    der_begin(&d, CTX(4)); /* req-body */
-    der_begin(&d, T_SEQUENCE);
-    der_begin(&d, CTX(0));
-    der_flags(&d, KDC_OPT_TGS);
-    der_end(&d);
-    der_ctx_realm(&d, 2, x->realm);
-    der_ctx_pname(&d, 3, &sname);
-    der_begin(&d, CTX(5));
-    der_time(&d, x->till_ns);
-    der_end(&d);
-    der_ctx_int(&d, 7, x->nonce);
-    der_etypes(&d);
-    der_end(&d);
-    der_end(&d);
-    der_end(&d);
-    der_end(&d);
-    return record_end(&d);
+    req_body(&d, x, KDC_OPT_TGS, NULL, &sname);
+    return msg_end(&d);
 }
 
 size_t gen_krb_tgs_rep(uint8_t *out, size_t cap, const struct gen_krb_exchange *x,
@@ -569,21 +507,8 @@ size_t gen_krb_tgs_rep(uint8_t *out, size_t cap, const struct gen_krb_exchange *
     if (out == NULL || rng == NULL || !exchange_ok(x, &cname, &sname, 1) ||
         !cipher_ok(x->ticket_len) || !cipher_ok(x->enc_len))
         return 0;
-    struct der d = {.out = out, .cap = cap};
-    record_begin(&d);
-    der_begin(&d, T_TGS_REP);
-    der_begin(&d, T_SEQUENCE);
-    der_ctx_int(&d, 0, PVNO);
-    der_ctx_int(&d, 1, MSG_TGS_REP);
-    der_ctx_realm(&d, 3, x->realm);
-    der_ctx_pname(&d, 4, &cname);
-    der_begin(&d, CTX(5));
-    der_ticket(&d, x->realm, &sname, x->ticket_len, rng);
-    der_end(&d);
-    der_begin(&d, CTX(6));
-    der_enc_data(&d, 0, x->enc_len, rng); /* under the TGT's session key: no kvno */
-    der_end(&d);
-    der_end(&d);
-    der_end(&d);
-    return record_end(&d);
+    struct der d;
+    msg_begin(&d, out, cap, T_TGS_REP, 0, MSG_TGS_REP);
+    kdc_rep_rest(&d, x, &cname, &sname, rng);
+    return msg_end(&d);
 }

@@ -6,6 +6,8 @@
  */
 #include "tools/gen/gen_quic.h"
 
+#include "tools/gen/gen_buf.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -152,65 +154,17 @@ static int protect_header(const uint8_t *hp, uint8_t *pkt, size_t pn_offset, uns
 
 /* ---- Writing ---- */
 
-/* Output with a hard capacity; a write that does not fit sets err and writes nothing more. */
-struct wbuf {
-    uint8_t *p;
-    size_t cap;
-    size_t len;
-    bool err;
-};
-
-static uint8_t *w_room(struct wbuf *w, size_t n)
-{
-    if (w->err || n > w->cap - w->len) {
-        w->err = true;
-        return NULL;
-    }
-    uint8_t *at = w->p + w->len;
-    w->len += n;
-    return at;
-}
-
-static void put_be(struct wbuf *w, uint64_t v, size_t width)
-{
-    uint8_t *p = w_room(w, width);
-    if (p == NULL)
-        return;
-    for (size_t i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
-}
-
-static void put_bytes(struct wbuf *w, const uint8_t *src, size_t n)
-{
-    uint8_t *p = w_room(w, n);
-    if (p != NULL && n > 0)
-        memcpy(p, src, n);
-}
-
-/* Variable-length integer (RFC 9000 16), the shortest encoding. */
-static void put_varint(struct wbuf *w, uint64_t v)
-{
-    if (v < 0x40)
-        put_be(w, v, 1);
-    else if (v < 0x4000)
-        put_be(w, v | 0x4000, 2);
-    else if (v < 0x40000000)
-        put_be(w, v | 0x80000000u, 4);
-    else
-        put_be(w, v | 0xc000000000000000ull, 8);
-}
-
 /* The long header up to the Length field (RFC 9000 17.2): first byte, version, connection ids
  * and, for Initial packets, the token. */
-static void long_header(struct wbuf *w, uint8_t first, const uint8_t *dcid, size_t dcid_len,
+static void long_header(struct gen_buf *w, uint8_t first, const uint8_t *dcid, size_t dcid_len,
                         const uint8_t *scid, size_t scid_len)
 {
-    put_be(w, first, 1);
-    put_be(w, GEN_QUIC_V1, 4);
-    put_be(w, dcid_len, 1);
-    put_bytes(w, dcid, dcid_len);
-    put_be(w, scid_len, 1);
-    put_bytes(w, scid, scid_len);
+    gen_buf_be(w, first, 1);
+    gen_buf_be(w, GEN_QUIC_V1, 4);
+    gen_buf_be(w, dcid_len, 1);
+    gen_buf_bytes(w, dcid, dcid_len);
+    gen_buf_be(w, scid_len, 1);
+    gen_buf_bytes(w, scid, scid_len);
 }
 
 /* The fewest packet number bytes that carry @pn when nothing has been acknowledged: more than
@@ -239,21 +193,21 @@ static bool initial_args_ok(const struct gen_quic_initial *in)
 }
 
 /* The frames of an Initial (RFC 9000 19.3, 19.6, 19.1) after the packet number at @w->len. */
-static void initial_frames(struct wbuf *w, const struct gen_quic_initial *in, size_t pn_offset)
+static void initial_frames(struct gen_buf *w, const struct gen_quic_initial *in, size_t pn_offset)
 {
     size_t start = w->len;
     if (in->has_ack) {
-        put_be(w, FRAME_ACK, 1);
-        put_varint(w, in->ack_largest);
-        put_varint(w, in->ack_delay);
-        put_varint(w, 0);               /* ACK Range Count */
-        put_varint(w, in->ack_largest); /* First ACK Range: every packet down to 0 */
+        gen_buf_be(w, FRAME_ACK, 1);
+        gen_buf_varint(w, in->ack_largest);
+        gen_buf_varint(w, in->ack_delay);
+        gen_buf_varint(w, 0);               /* ACK Range Count */
+        gen_buf_varint(w, in->ack_largest); /* First ACK Range: every packet down to 0 */
     }
     if (in->crypto_len > 0) {
-        put_be(w, FRAME_CRYPTO, 1);
-        put_varint(w, in->crypto_offset);
-        put_varint(w, in->crypto_len);
-        put_bytes(w, in->crypto, in->crypto_len);
+        gen_buf_be(w, FRAME_CRYPTO, 1);
+        gen_buf_varint(w, in->crypto_offset);
+        gen_buf_varint(w, in->crypto_len);
+        gen_buf_bytes(w, in->crypto, in->crypto_len);
     }
     /* PADDING: up to pad_to with the tag counted, at least one frame in all (12.4), and
      * enough bytes after the packet number for the header protection sample (RFC 9001
@@ -267,7 +221,7 @@ static void initial_frames(struct wbuf *w, const struct gen_quic_initial *in, si
         want = pn_offset + SAMPLE_OFFSET_PN;
     if (want > w->len) {
         size_t n = want - w->len;
-        uint8_t *z = w_room(w, n);
+        uint8_t *z = gen_buf_room(w, n);
         if (z != NULL)
             memset(z, FRAME_PADDING, n);
     }
@@ -280,17 +234,17 @@ size_t gen_quic_initial(uint8_t *out, size_t cap, const struct gen_quic_initial 
         gen_quic_initial_keys(in->odcid, in->odcid_len, in->from_server, &k) != 0)
         return 0;
     unsigned pn_len = in->pn_len != 0 ? in->pn_len : pn_bytes(in->packet_number);
-    struct wbuf w = {.p = out, .cap = cap};
+    struct gen_buf w = {.p = out, .cap = cap};
     uint8_t first = LONG_HEADER | FIXED_BIT | TYPE_INITIAL << 4 | (uint8_t)(pn_len - 1);
     long_header(&w, first, in->dcid, in->dcid_len, in->scid, in->scid_len);
-    put_varint(&w, in->token_len);
-    put_bytes(&w, in->token, in->token_len);
+    gen_buf_varint(&w, in->token_len);
+    gen_buf_bytes(&w, in->token, in->token_len);
     size_t length_at = w.len;
-    put_be(&w, 0, 2);
+    gen_buf_be(&w, 0, 2);
     size_t pn_offset = w.len;
-    put_be(&w, in->packet_number, pn_len); /* the low bytes (RFC 9000 17.1) */
+    gen_buf_be(&w, in->packet_number, pn_len); /* the low bytes (RFC 9000 17.1) */
     initial_frames(&w, in, pn_offset);
-    uint8_t *tag = w_room(&w, GEN_QUIC_TAG_LEN);
+    uint8_t *tag = gen_buf_room(&w, GEN_QUIC_TAG_LEN);
     if (tag == NULL)
         return 0;
     size_t length = w.len - pn_offset; /* packet number, payload and tag (17.2) */
@@ -321,10 +275,10 @@ size_t gen_quic_long_random(uint8_t *out, size_t cap, enum gen_quic_long_type ty
      * wire. */
     uint8_t low = 0;
     gen_rng_fill(rng, &low, 1);
-    struct wbuf w = {.p = out, .cap = cap};
+    struct gen_buf w = {.p = out, .cap = cap};
     long_header(&w, (uint8_t)(LONG_HEADER | FIXED_BIT | type << 4 | (low & 0x0f)), dcid, dcid_len,
                 scid, scid_len);
-    put_be(&w, 0x4000 | (len - hdr), 2);
+    gen_buf_be(&w, 0x4000 | (len - hdr), 2);
     gen_rng_fill(rng, out + hdr, len - hdr);
     return w.err ? 0 : len;
 }

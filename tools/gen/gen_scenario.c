@@ -228,7 +228,7 @@ static void on_cyaml_log(cyaml_log_t level, void *ctx, const char *fmt, va_list 
     for (char *p = line; *p; p++)
         if (*p == '\n')
             *p = ' ';
-    snprintf(ld->cyaml_msg + used, sizeof ld->cyaml_msg - used, "%s%s", used ? "" : "", line);
+    snprintf(ld->cyaml_msg + used, sizeof ld->cyaml_msg - used, "%s", line);
 }
 
 /* ---- scalars ---- */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/gen/gen_buf.h"
 #include "tools/gen/gen_wire.h"
 
 /* Stacks as they look on the wire (options order and values as each OS sends them in a SYN;
@@ -347,9 +348,6 @@ static void frame_put(struct gen_sim *sim, struct frame *f)
 
 /* ---- sessions ---- */
 
-struct gen_sess *gen_sess_start(struct gen_sim *sim, uint64_t t, const struct gen_flow_params *p);
-static int tcp_send_syn(struct gen_sess *s);
-
 void *gen_sess_app_ctx(const struct gen_sess *s)
 {
     return s->p.app_ctx;
@@ -470,12 +468,26 @@ static void sess_finish(struct gen_sess *s)
 
 /* ---- frame building ---- */
 
-static void put32be(uint8_t *p, uint32_t v)
+/* Random bytes [@off, @off + @n) of the stream @seed: byte o is byte o % 8 of the hash of
+ * (seed, o / 8), so any range can be made again on its own. */
+static void random_at(uint64_t seed, uint64_t off, uint8_t *out, uint64_t n)
 {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
+    uint64_t end = off + n;
+    while (off < end && (off & 7) != 0) {
+        *out++ = (uint8_t)(gen_rng_mix(seed + (off >> 3)) >> (8 * (off & 7)));
+        off++;
+    }
+    while (end - off >= 8) {
+        uint64_t v = gen_rng_mix(seed + (off >> 3));
+        for (int i = 0; i < 8; i++)
+            out[i] = (uint8_t)(v >> (8 * i));
+        out += 8;
+        off += 8;
+    }
+    while (off < end) {
+        *out++ = (uint8_t)(gen_rng_mix(seed + (off >> 3)) >> (8 * (off & 7)));
+        off++;
+    }
 }
 
 /* Bytes [@off, @off + @n) of a message. Random content is a function of the message's seed
@@ -484,14 +496,11 @@ static void msg_copy(const struct msg *m, uint64_t off, uint8_t *out, uint64_t n
 {
     uint64_t end = off + n;
     while (off < end) {
+        uint64_t k = end - off; /* bytes of the current piece to copy */
         if (off < m->n) {
-            uint64_t k = m->n - off < end - off ? m->n - off : end - off;
+            k = m->n - off < k ? m->n - off : k;
             memcpy(out, m->bytes + off, k);
-            out += k;
-            off += k;
-            continue;
-        }
-        if (m->fill == GEN_FILL_TLS) {
+        } else if (m->fill == GEN_FILL_TLS) {
             /* Records of at most 16384 + 17 bytes of body (TLS 1.3: plaintext, content type,
              * 16-byte tag), each behind a 5-byte header (23, 0x0303, length), laid from the
              * end of the given bytes. */
@@ -501,37 +510,17 @@ static void msg_copy(const struct msg *m, uint64_t off, uint8_t *out, uint64_t n
             uint64_t rec_len = total - rec * full < full ? total - rec * full : full;
             if (in < 5) {
                 uint8_t hdr[5] = {23, 3, 3, (uint8_t)((rec_len - 5) >> 8), (uint8_t)(rec_len - 5)};
-                uint64_t k = 5 - in < end - off ? 5 - in : end - off;
+                k = 5 - in < k ? 5 - in : k;
                 memcpy(out, hdr + in, k);
-                out += k;
-                off += k;
-                continue;
+            } else {
+                k = rec_len - in < k ? rec_len - in : k;
+                random_at(m->seed, off, out, k);
             }
-            uint64_t k = rec_len - in < end - off ? rec_len - in : end - off;
-            for (uint64_t i = 0; i < k; i++) {
-                uint64_t o = off + i;
-                out[i] = (uint8_t)(gen_rng_mix(m->seed + (o >> 3)) >> (8 * (o & 7)));
-            }
-            out += k;
-            off += k;
-            continue;
+        } else {
+            random_at(m->seed, off, out, k);
         }
-        /* Random: eight bytes per hash of (seed, offset / 8). */
-        while (off < end && (off & 7) != 0) {
-            *out++ = (uint8_t)(gen_rng_mix(m->seed + (off >> 3)) >> (8 * (off & 7)));
-            off++;
-        }
-        while (end - off >= 8) {
-            uint64_t v = gen_rng_mix(m->seed + (off >> 3));
-            for (int i = 0; i < 8; i++)
-                out[i] = (uint8_t)(v >> (8 * i));
-            out += 8;
-            off += 8;
-        }
-        while (off < end) {
-            *out++ = (uint8_t)(gen_rng_mix(m->seed + (off >> 3)) >> (8 * (off & 7)));
-            off++;
-        }
+        out += k;
+        off += k;
     }
 }
 
@@ -555,6 +544,24 @@ static uint32_t ts_now(const struct gen_sess *s, int side)
     return s->side[side].ts_base + (uint32_t)(s->sim->now / GEN_NS_PER_MS);
 }
 
+/* TCP options (RFC 793, 2018, 7323) as their kind and length bytes. */
+enum {
+    OPT_MSS = 0x0204,       /* MSS, length 4 */
+    OPT_SACK_PERM = 0x0402, /* SACK permitted, length 2 */
+    OPT_NOP_NOP = 0x0101,   /* two NOPs, aligning what follows */
+    OPT_NOP_WS = 0x010303,  /* NOP, window scale, length 3 (the shift follows) */
+    OPT_TS = 0x080a,        /* timestamps, length 10 */
+    OPT_SACK = 5,           /* SACK blocks; length 2 + 8 per block */
+};
+
+/* The timestamps option's kind, length, TSval and TSecr. */
+static void put_ts(struct gen_buf *b, uint32_t tsval, uint32_t tsecr)
+{
+    gen_buf_be(b, OPT_TS, 2);
+    gen_buf_be(b, tsval, 4);
+    gen_buf_be(b, tsecr, 4);
+}
+
 /* Options of a SYN or SYN-ACK, in the order the stack sends them. */
 static uint8_t syn_options(const struct gen_sess *s, int side, uint8_t *o)
 {
@@ -563,43 +570,38 @@ static uint8_t syn_options(const struct gen_sess *s, int side, uint8_t *o)
     bool ts = st->timestamps && (!syn_ack || s->ts_ok);
     bool sack = st->sack_ok && (!syn_ack || s->sack_ok);
     bool ws = st->wscale != 0xff && (!syn_ack || s->ws_ok);
-    uint8_t n = 0;
-    o[n++] = 2, o[n++] = 4, o[n++] = (uint8_t)(st->mss >> 8), o[n++] = (uint8_t)st->mss;
+    struct gen_buf b;
+    gen_buf_init(&b, o, GEN_WIRE_TCP_OPT_MAX);
+    gen_buf_be(&b, OPT_MSS, 2);
+    gen_buf_be(&b, st->mss, 2);
     if (st == &gen_stack_linux) {
         /* Linux: MSS, SACK_PERM, TS, NOP, WS */
         if (sack)
-            o[n++] = 4, o[n++] = 2;
-        if (ts) {
-            if (!sack)
-                o[n++] = 1, o[n++] = 1;
-            o[n++] = 8, o[n++] = 10;
-            put32be(o + n, ts_now(s, side));
-            put32be(o + n + 4, syn_ack ? s->side[side].ts_recent : 0);
-            n += 8;
-        } else if (sack) {
-            o[n++] = 1, o[n++] = 1;
+            gen_buf_be(&b, OPT_SACK_PERM, 2);
+        if (ts || sack) {
+            if (!sack || !ts)
+                gen_buf_be(&b, OPT_NOP_NOP, 2);
+            if (ts)
+                put_ts(&b, ts_now(s, side), syn_ack ? s->side[side].ts_recent : 0);
         }
         if (ws)
-            o[n++] = 1, o[n++] = 3, o[n++] = 3, o[n++] = st->wscale;
+            gen_buf_be(&b, OPT_NOP_WS << 8 | st->wscale, 4);
     } else {
         /* Windows and macOS: MSS, NOP, WS, NOP, NOP, [TS,] SACK_PERM, padding */
         if (ws)
-            o[n++] = 1, o[n++] = 3, o[n++] = 3, o[n++] = st->wscale;
+            gen_buf_be(&b, OPT_NOP_WS << 8 | st->wscale, 4);
         if (ts) {
-            o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
-            put32be(o + n, ts_now(s, side));
-            put32be(o + n + 4, syn_ack ? s->side[side].ts_recent : 0);
-            n += 8;
+            gen_buf_be(&b, OPT_NOP_NOP, 2);
+            put_ts(&b, ts_now(s, side), syn_ack ? s->side[side].ts_recent : 0);
         }
         if (sack) {
             if (!ts)
-                o[n++] = 1, o[n++] = 1;
-            o[n++] = 4, o[n++] = 2;
+                gen_buf_be(&b, OPT_NOP_NOP, 2);
+            gen_buf_be(&b, OPT_SACK_PERM, 2);
         }
     }
-    while (n % 4 != 0)
-        o[n++] = 0; /* end of options */
-    return n;
+    gen_buf_zeros(&b, (4 - b.len % 4) % 4); /* end of options */
+    return (uint8_t)b.len;
 }
 
 /* Fill a frame's headers. */
@@ -641,7 +643,7 @@ static int tcp_segment(struct gen_sess *s, int side, uint8_t flags, uint64_t off
                        bool sack_blocks)
 {
     struct gen_sim *sim = s->sim;
-    struct side *sd = &s->side[side], *peer = &s->side[side ^ 1];
+    struct side *sd = &s->side[side];
     struct frame *f = frame_get(sim);
     if (f == NULL)
         return -ENOMEM;
@@ -670,26 +672,26 @@ static int tcp_segment(struct gen_sess *s, int side, uint8_t flags, uint64_t off
     if (syn) {
         h.opt_len = syn_options(s, side, h.opt);
     } else if (!(flags & GEN_TCP_RST)) {
-        uint8_t n = 0;
+        struct gen_buf b;
+        gen_buf_init(&b, h.opt, sizeof h.opt);
         if (s->ts_ok) {
-            h.opt[n++] = 1, h.opt[n++] = 1, h.opt[n++] = 8, h.opt[n++] = 10;
-            put32be(h.opt + n, f->tsval);
-            put32be(h.opt + n + 4, sd->ts_recent);
-            n += 8;
+            gen_buf_be(&b, OPT_NOP_NOP, 2);
+            put_ts(&b, f->tsval, sd->ts_recent);
         }
         if (sack_blocks && s->sack_ok && sd->nooo > 0) {
-            uint8_t k = sd->nooo;
-            uint8_t room = (uint8_t)((GEN_WIRE_TCP_OPT_MAX - n - 4) / 8);
+            size_t k = sd->nooo;
+            size_t room = (sizeof h.opt - b.len - 4) / 8;
             if (k > room)
                 k = room;
-            h.opt[n++] = 1, h.opt[n++] = 1, h.opt[n++] = 5, h.opt[n++] = (uint8_t)(2 + 8 * k);
-            for (uint8_t i = 0; i < k; i++) {
-                put32be(h.opt + n, sd->peer_isn + 1 + (uint32_t)sd->ooo[i].a);
-                put32be(h.opt + n + 4, sd->peer_isn + 1 + (uint32_t)sd->ooo[i].b);
-                n += 8;
+            gen_buf_be(&b, OPT_NOP_NOP, 2);
+            gen_buf_be(&b, OPT_SACK, 1);
+            gen_buf_be(&b, 2 + 8 * k, 1);
+            for (size_t i = 0; i < k; i++) {
+                gen_buf_be(&b, sd->peer_isn + 1 + (uint32_t)sd->ooo[i].a, 4);
+                gen_buf_be(&b, sd->peer_isn + 1 + (uint32_t)sd->ooo[i].b, 4);
             }
         }
-        h.opt_len = n;
+        h.opt_len = (uint8_t)b.len;
     }
     size_t hl = gen_wire_hdr_len(&h);
     if (plen > 0)
@@ -708,7 +710,6 @@ static int tcp_segment(struct gen_sess *s, int side, uint8_t flags, uint64_t off
         f->fate = gen_rng_chance(&s->rng, 0.5) ? FATE_LOST_BEFORE_TAP : FATE_LOST_AFTER_TAP;
         sim->st.lost++;
     }
-    (void)peer;
     if (flags & GEN_TCP_ACK) {
         /* Whatever carries an ACK acknowledges all received so far. */
         sd->unacked = 0;

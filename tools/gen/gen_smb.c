@@ -11,6 +11,8 @@
  */
 #include "tools/gen/gen_smb.h"
 
+#include "tools/gen/gen_buf.h"
+
 #include <string.h>
 
 #include "tools/gen/gen_rng.h"
@@ -56,108 +58,27 @@ static const uint8_t neg_token_init[] = {
         0x02, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a,
 };
 
-/* A message being written; @err latches the first overflow. Offsets in SMB2 fields count from
- * the SMB2 header, which starts NBT_LEN bytes into the buffer. */
-struct buf {
-    uint8_t *out;
-    size_t cap;
-    size_t len;
-    int err;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-    if (b->err || n > b->cap - b->len) {
-        b->err = 1;
-        return;
-    }
-    if (n > 0)
-        memcpy(b->out + b->len, p, n);
-    b->len += n;
-}
-
-static void put8(struct buf *b, uint8_t v)
-{
-    put(b, &v, 1);
-}
-
-static void put16(struct buf *b, uint16_t v)
-{
-    uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    put(b, x, 2);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    put(b, x, 4);
-}
-
-static void put64(struct buf *b, uint64_t v)
-{
-    put32(b, (uint32_t)v);
-    put32(b, (uint32_t)(v >> 32));
-}
-
-static void put_random(struct buf *b, size_t n, struct gen_rng *rng)
-{
-    if (b->err || n > b->cap - b->len) {
-        b->err = 1;
-        return;
-    }
-    gen_rng_fill(rng, b->out + b->len, n);
-    b->len += n;
-}
-
-static void put_zeros(struct buf *b, size_t n)
-{
-    if (b->err || n > b->cap - b->len) {
-        b->err = 1;
-        return;
-    }
-    memset(b->out + b->len, 0, n);
-    b->len += n;
-}
-
-static void patch16(struct buf *b, size_t at, uint16_t v)
-{
-    if (b->err)
-        return;
-    b->out[at] = (uint8_t)v;
-    b->out[at + 1] = (uint8_t)(v >> 8);
-}
-
-static void patch32(struct buf *b, size_t at, uint32_t v)
-{
-    if (b->err)
-        return;
-    patch16(b, at, (uint16_t)v);
-    patch16(b, at + 2, (uint16_t)(v >> 16));
-}
+/* SMB2 fields count offsets from the SMB2 header, NBT_LEN bytes into the buffer. */
 
 /* Offset from the start of the SMB2 header, as SMB2 fields count it. */
-static size_t smb_off(const struct buf *b)
+static size_t smb_off(const struct gen_buf *b)
 {
     return b->len - NBT_LEN;
 }
 
 /* Zero bytes up to the next multiple of 8 from the SMB2 header ([MS-SMB2] 2.2.3.1: each
  * negotiate context starts 8-byte aligned). */
-static void align8(struct buf *b)
+static void align8(struct gen_buf *b)
 {
-    put_zeros(b, (8 - smb_off(b) % 8) % 8);
+    gen_buf_zeros(b, (8 - smb_off(b) % 8) % 8);
 }
 
 /* The Direct TCP header's length: a zero byte, then 24 bits big-endian ([MS-SMB2] 2.1). */
-static size_t finish(struct buf *b)
+static size_t finish(struct gen_buf *b)
 {
     if (b->err || b->len - NBT_LEN > GEN_SMB_STREAM_MAX)
         return 0;
-    size_t n = b->len - NBT_LEN;
-    b->out[0] = 0;
-    b->out[1] = (uint8_t)(n >> 16);
-    b->out[2] = (uint8_t)(n >> 8);
-    b->out[3] = (uint8_t)n;
+    gen_buf_patch_be(b, 0, b->len - NBT_LEN, NBT_LEN);
     return b->len;
 }
 
@@ -173,67 +94,68 @@ struct hdr {
 };
 
 /* The Direct TCP header (patched by finish()) and the sync SMB2 header ([MS-SMB2] 2.2.1.2). */
-static void put_header(struct buf *b, const struct hdr *h, struct gen_rng *rng)
+static void put_header(struct gen_buf *b, const struct hdr *h, struct gen_rng *rng)
 {
-    put_zeros(b, NBT_LEN);
-    put(b, "\xfeSMB", 4);
-    put16(b, HDR_LEN); /* StructureSize */
-    put16(b, h->credit_charge);
-    put32(b, h->status); /* ChannelSequence/Reserved in requests: 0 */
-    put16(b, h->command);
-    put16(b, h->credits);
-    put32(b, h->flags);
-    put32(b, 0); /* NextCommand: no compounding */
-    put64(b, h->message_id);
-    put32(b, 0xfeff); /* Reserved (ProcessId): the value Windows puts there */
-    put32(b, h->tree_id);
-    put64(b, h->session_id);
+    gen_buf_zeros(b, NBT_LEN);
+    gen_buf_bytes(b, "\xfeSMB", 4);
+    gen_buf_le(b, HDR_LEN, 2); /* StructureSize */
+    gen_buf_le(b, h->credit_charge, 2);
+    gen_buf_le(b, h->status, 4); /* ChannelSequence/Reserved in requests: 0 */
+    gen_buf_le(b, h->command, 2);
+    gen_buf_le(b, h->credits, 2);
+    gen_buf_le(b, h->flags, 4);
+    gen_buf_le(b, 0, 4); /* NextCommand: no compounding */
+    gen_buf_le(b, h->message_id, 8);
+    gen_buf_le(b, 0xfeff, 4); /* Reserved (ProcessId): the value Windows puts there */
+    gen_buf_le(b, h->tree_id, 4);
+    gen_buf_le(b, h->session_id, 8);
     if (h->flags & FLAG_SIGNED)
-        put_random(b, 16, rng);
+        gen_buf_random(b, 16, rng);
     else
-        put_zeros(b, 16);
+        gen_buf_zeros(b, 16);
 }
 
 size_t gen_smb_negotiate_request(uint8_t *out, size_t cap, uint64_t message_id, struct gen_rng *rng)
 {
     if (out == NULL || rng == NULL)
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     struct hdr h = {.command = CMD_NEGOTIATE, .credits = 1, .message_id = message_id};
     put_header(&b, &h, rng);
     size_t n = sizeof dialects / sizeof dialects[0];
-    put16(&b, 36);          /* StructureSize */
-    put16(&b, (uint16_t)n); /* DialectCount */
-    put16(&b, 0x0001);      /* SecurityMode: SIGNING_ENABLED */
-    put16(&b, 0);           /* Reserved */
-    put32(&b, 0x7f);        /* Capabilities: DFS .. ENCRYPTION, all seven client bits */
-    put_random(&b, GEN_SMB_GUID_LEN, rng); /* ClientGuid */
+    gen_buf_le(&b, 36, 2);          /* StructureSize */
+    gen_buf_le(&b, (uint16_t)n, 2); /* DialectCount */
+    gen_buf_le(&b, 0x0001, 2);      /* SecurityMode: SIGNING_ENABLED */
+    gen_buf_le(&b, 0, 2);           /* Reserved */
+    gen_buf_le(&b, 0x7f, 4);        /* Capabilities: DFS .. ENCRYPTION, all seven client bits */
+    gen_buf_random(&b, GEN_SMB_GUID_LEN, rng); /* ClientGuid */
     size_t ctx_off_at = b.len;
-    put32(&b, 0); /* NegotiateContextOffset, patched */
-    put16(&b, 2); /* NegotiateContextCount */
-    put16(&b, 0); /* Reserved2 */
+    gen_buf_le(&b, 0, 4); /* NegotiateContextOffset, patched */
+    gen_buf_le(&b, 2, 2); /* NegotiateContextCount */
+    gen_buf_le(&b, 0, 2); /* Reserved2 */
     for (size_t i = 0; i < n; i++)
-        put16(&b, dialects[i]);
+        gen_buf_le(&b, dialects[i], 2);
     align8(&b);
-    patch32(&b, ctx_off_at, (uint32_t)smb_off(&b));
+    gen_buf_patch_le(&b, ctx_off_at, (uint32_t)smb_off(&b), 4);
 
     /* SMB2_PREAUTH_INTEGRITY_CAPABILITIES ([MS-SMB2] 2.2.3.1.1): one hash, SHA-512 (1), and a
      * 32-byte salt, as Windows sends: DataLength 2 + 2 + 2 + 32 = 38 */
-    put16(&b, 0x0001);
-    put16(&b, 38);
-    put32(&b, 0);
-    put16(&b, 1);
-    put16(&b, 32);
-    put16(&b, 0x0001);
-    put_random(&b, 32, rng);
+    gen_buf_le(&b, 0x0001, 2);
+    gen_buf_le(&b, 38, 2);
+    gen_buf_le(&b, 0, 4);
+    gen_buf_le(&b, 1, 2);
+    gen_buf_le(&b, 32, 2);
+    gen_buf_le(&b, 0x0001, 2);
+    gen_buf_random(&b, 32, rng);
     align8(&b);
     /* SMB2_ENCRYPTION_CAPABILITIES (2.2.3.1.2): AES-128-GCM (2) preferred, AES-128-CCM (1) */
-    put16(&b, 0x0002);
-    put16(&b, 6);
-    put32(&b, 0);
-    put16(&b, 2);
-    put16(&b, 0x0002);
-    put16(&b, 0x0001);
+    gen_buf_le(&b, 0x0002, 2);
+    gen_buf_le(&b, 6, 2);
+    gen_buf_le(&b, 0, 4);
+    gen_buf_le(&b, 2, 2);
+    gen_buf_le(&b, 0x0002, 2);
+    gen_buf_le(&b, 0x0001, 2);
     return finish(&b);
 }
 
@@ -242,74 +164,50 @@ size_t gen_smb_negotiate_response(uint8_t *out, size_t cap, uint64_t message_id,
 {
     if (out == NULL || rng == NULL)
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     struct hdr h = {.command = CMD_NEGOTIATE,
                     .credits = 1,
                     .flags = FLAG_SERVER_TO_REDIR,
                     .message_id = message_id};
     put_header(&b, &h, rng);
-    put16(&b, 65);     /* StructureSize: 64 fixed bytes and the first of the buffer */
-    put16(&b, 0x0001); /* SecurityMode: SIGNING_ENABLED */
-    put16(&b, 0x0311); /* DialectRevision */
-    put16(&b, 2);      /* NegotiateContextCount */
+    gen_buf_le(&b, 65, 2);     /* StructureSize: 64 fixed bytes and the first of the buffer */
+    gen_buf_le(&b, 0x0001, 2); /* SecurityMode: SIGNING_ENABLED */
+    gen_buf_le(&b, 0x0311, 2); /* DialectRevision */
+    gen_buf_le(&b, 2, 2);      /* NegotiateContextCount */
     if (server_guid != NULL)
-        put(&b, server_guid, GEN_SMB_GUID_LEN);
+        gen_buf_bytes(&b, server_guid, GEN_SMB_GUID_LEN);
     else
-        put_random(&b, GEN_SMB_GUID_LEN, rng);
+        gen_buf_random(&b, GEN_SMB_GUID_LEN, rng);
     /* DFS, LEASING, LARGE_MTU, MULTI_CHANNEL, DIRECTORY_LEASING; with 3.1.1 encryption is
      * negotiated by context, not by the ENCRYPTION capability ([MS-SMB2] 3.3.5.4) */
-    put32(&b, 0x2f);
-    put32(&b, 8388608); /* MaxTransactSize, MaxReadSize, MaxWriteSize: 8 MiB */
-    put32(&b, 8388608);
-    put32(&b, 8388608);
-    put64(&b, now_ns / 100 + FILETIME_1970); /* SystemTime */
-    put64(&b, 0);                            /* ServerStartTime: 0 from current Windows */
-    put16(&b, HDR_LEN + 64); /* SecurityBufferOffset: right after the 64 fixed bytes */
-    put16(&b, sizeof neg_token_init);
+    gen_buf_le(&b, 0x2f, 4);
+    gen_buf_le(&b, 8388608, 4); /* MaxTransactSize, MaxReadSize, MaxWriteSize: 8 MiB */
+    gen_buf_le(&b, 8388608, 4);
+    gen_buf_le(&b, 8388608, 4);
+    gen_buf_le(&b, now_ns / 100 + FILETIME_1970, 8); /* SystemTime */
+    gen_buf_le(&b, 0, 8);                            /* ServerStartTime: 0 from current Windows */
+    gen_buf_le(&b, HDR_LEN + 64, 2); /* SecurityBufferOffset: right after the 64 fixed bytes */
+    gen_buf_le(&b, sizeof neg_token_init, 2);
     size_t ctx_off_at = b.len;
-    put32(&b, 0);
-    put(&b, neg_token_init, sizeof neg_token_init);
+    gen_buf_le(&b, 0, 4);
+    gen_buf_bytes(&b, neg_token_init, sizeof neg_token_init);
     align8(&b);
-    patch32(&b, ctx_off_at, (uint32_t)smb_off(&b));
-    put16(&b, 0x0001); /* preauth integrity: SHA-512 with the server's own salt */
-    put16(&b, 38);
-    put32(&b, 0);
-    put16(&b, 1);
-    put16(&b, 32);
-    put16(&b, 0x0001);
-    put_random(&b, 32, rng);
+    gen_buf_patch_le(&b, ctx_off_at, (uint32_t)smb_off(&b), 4);
+    gen_buf_le(&b, 0x0001, 2); /* preauth integrity: SHA-512 with the server's own salt */
+    gen_buf_le(&b, 38, 2);
+    gen_buf_le(&b, 0, 4);
+    gen_buf_le(&b, 1, 2);
+    gen_buf_le(&b, 32, 2);
+    gen_buf_le(&b, 0x0001, 2);
+    gen_buf_random(&b, 32, rng);
     align8(&b);
-    put16(&b, 0x0002); /* encryption: the one cipher chosen, AES-128-GCM */
-    put16(&b, 4);
-    put32(&b, 0);
-    put16(&b, 1);
-    put16(&b, 0x0002);
+    gen_buf_le(&b, 0x0002, 2); /* encryption: the one cipher chosen, AES-128-GCM */
+    gen_buf_le(&b, 4, 2);
+    gen_buf_le(&b, 0, 4);
+    gen_buf_le(&b, 1, 2);
+    gen_buf_le(&b, 0x0002, 2);
     return finish(&b);
-}
-
-/* DER length octets (X.690 8.1.3): short form below 128, else the fewest big-endian bytes. */
-static void put_der_len(struct buf *b, size_t n)
-{
-    if (n < 0x80) {
-        put8(b, (uint8_t)n);
-    } else if (n < 0x100) {
-        put8(b, 0x81);
-        put8(b, (uint8_t)n);
-    } else {
-        put8(b, 0x82);
-        put8(b, (uint8_t)(n >> 8));
-        put8(b, (uint8_t)n);
-    }
-}
-
-static size_t der_len_size(size_t n)
-{
-    return n < 0x80 ? 1 : n < 0x100 ? 2 : 3;
-}
-
-static size_t der_tlv_size(size_t content)
-{
-    return 1 + der_len_size(content) + content;
 }
 
 /* negState [0] ENUMERATED accept-completed (0): a0 03 0a 01 00 (RFC 4178 4.2.2) */
@@ -325,34 +223,29 @@ static const uint8_t neg_state_completed[] = {0xa0, 0x03, 0x0a, 0x01, 0x00};
  * The token's mechanism is left unnamed (no supportedMech), so no dissector is told to take
  * the random bytes for a Kerberos message. Returns the blob's length.
  */
-static size_t put_neg_token_resp(struct buf *b, size_t token_len, int completed,
+static size_t put_neg_token_resp(struct gen_buf *b, size_t token_len, int completed,
                                  struct gen_rng *rng)
 {
-    size_t octets = der_tlv_size(token_len);
-    size_t resp_token = token_len > 0 ? der_tlv_size(octets) : 0;
-    size_t seq_content = resp_token + (completed ? sizeof neg_state_completed : 0);
-    size_t seq = der_tlv_size(seq_content);
     size_t start = b->len;
-    put8(b, 0xa1);
-    put_der_len(b, seq);
-    put8(b, 0x30);
-    put_der_len(b, seq_content);
+    size_t resp = gen_der_open(b, 0xa1);
+    size_t seq = gen_der_open(b, 0x30);
     if (completed)
-        put(b, neg_state_completed, sizeof neg_state_completed);
-    if (token_len == 0)
-        return b->len - start;
-    put8(b, 0xa2);
-    put_der_len(b, octets);
-    put8(b, 0x04);
-    put_der_len(b, token_len);
-    size_t token = b->len;
-    put_random(b, token_len, rng);
+        gen_buf_bytes(b, neg_state_completed, sizeof neg_state_completed);
+    if (token_len > 0) {
+        size_t resp_token = gen_der_open(b, 0xa2);
+        gen_buf_be(b, 0x04, 1);
+        gen_der_len(b, token_len);
+        gen_buf_random(b, token_len, rng);
+        gen_der_close(b, resp_token);
+    }
+    gen_der_close(b, seq);
+    gen_der_close(b, resp);
     /* A dissector that guesses the mechanism (Wireshark takes the negotiate response's first,
      * Kerberos) reads the token's first bytes as a GSS framing byte (0x60), a raw AP-REQ or
      * AP-REP tag (0x6e, 0x6f) or a little-endian RFC 1964/4121 TOK_ID (first byte 0x01..0x05);
      * a first byte with the top bit set is none of these, so random bytes stay opaque. */
-    if (!b->err)
-        b->out[token] |= 0x80;
+    if (token_len > 0 && !b->err)
+        b->p[b->len - token_len] |= 0x80; /* the token ends the blob */
     return b->len - start;
 }
 
@@ -368,24 +261,25 @@ size_t gen_smb_session_setup_request(uint8_t *out, size_t cap, uint64_t message_
 {
     if (out == NULL || rng == NULL || !token_len_ok(token_len, 0))
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     struct hdr h = {.command = CMD_SESSION_SETUP,
                     .credit_charge = 1,
                     .credits = 31,
                     .message_id = message_id,
                     .session_id = session_id};
     put_header(&b, &h, rng);
-    put16(&b, 25);           /* StructureSize */
-    put8(&b, 0);             /* Flags: not a channel binding */
-    put8(&b, 0x01);          /* SecurityMode: SIGNING_ENABLED */
-    put32(&b, 0x01);         /* Capabilities: DFS */
-    put32(&b, 0);            /* Channel */
-    put16(&b, HDR_LEN + 24); /* SecurityBufferOffset: after the 24 fixed bytes */
+    gen_buf_le(&b, 25, 2);           /* StructureSize */
+    gen_buf_le(&b, 0, 1);            /* Flags: not a channel binding */
+    gen_buf_le(&b, 0x01, 1);         /* SecurityMode: SIGNING_ENABLED */
+    gen_buf_le(&b, 0x01, 4);         /* Capabilities: DFS */
+    gen_buf_le(&b, 0, 4);            /* Channel */
+    gen_buf_le(&b, HDR_LEN + 24, 2); /* SecurityBufferOffset: after the 24 fixed bytes */
     size_t len_at = b.len;
-    put16(&b, 0); /* SecurityBufferLength, patched */
-    put64(&b, 0); /* PreviousSessionId */
+    gen_buf_le(&b, 0, 2); /* SecurityBufferLength, patched */
+    gen_buf_le(&b, 0, 8); /* PreviousSessionId */
     size_t blob = put_neg_token_resp(&b, token_len, 0, rng);
-    patch16(&b, len_at, (uint16_t)blob);
+    gen_buf_patch_le(&b, len_at, (uint16_t)blob, 2);
     return finish(&b);
 }
 
@@ -394,7 +288,8 @@ size_t gen_smb_session_setup_response(uint8_t *out, size_t cap, uint64_t message
 {
     if (out == NULL || rng == NULL || !token_len_ok(token_len, 1))
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     /* The final leg is signed with the new session's key ([MS-SMB2] 3.3.5.5.3). */
     struct hdr h = {.command = CMD_SESSION_SETUP,
                     .credit_charge = 1,
@@ -403,13 +298,13 @@ size_t gen_smb_session_setup_response(uint8_t *out, size_t cap, uint64_t message
                     .message_id = message_id,
                     .session_id = session_id};
     put_header(&b, &h, rng);
-    put16(&b, 9);           /* StructureSize */
-    put16(&b, 0);           /* SessionFlags: neither guest nor null; encryption is per share here */
-    put16(&b, HDR_LEN + 8); /* SecurityBufferOffset */
+    gen_buf_le(&b, 9, 2); /* StructureSize */
+    gen_buf_le(&b, 0, 2); /* SessionFlags: neither guest nor null; encryption is per share here */
+    gen_buf_le(&b, HDR_LEN + 8, 2); /* SecurityBufferOffset */
     size_t len_at = b.len;
-    put16(&b, 0);
+    gen_buf_le(&b, 0, 2);
     size_t blob = put_neg_token_resp(&b, token_len, 1, rng);
-    patch16(&b, len_at, (uint16_t)blob);
+    gen_buf_patch_le(&b, len_at, (uint16_t)blob, 2);
     return finish(&b);
 }
 
@@ -425,10 +320,10 @@ static int name_ok(const char *s)
 }
 
 /* ASCII into UTF-16LE: each character is one code unit with a zero high byte. */
-static void put_utf16(struct buf *b, const char *s)
+static void put_utf16(struct gen_buf *b, const char *s)
 {
     for (; *s != '\0'; s++)
-        put16(b, (uint16_t)(unsigned char)*s);
+        gen_buf_le(b, (uint16_t)(unsigned char)*s, 2);
 }
 
 size_t gen_smb_tree_connect_request(uint8_t *out, size_t cap, uint64_t message_id,
@@ -440,7 +335,8 @@ size_t gen_smb_tree_connect_request(uint8_t *out, size_t cap, uint64_t message_i
     size_t chars = 2 + strlen(server) + 1 + strlen(share); /* \\server\share */
     if (chars > PATH_MAX_CH)
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     struct hdr h = {.command = CMD_TREE_CONNECT,
                     .credit_charge = 1,
                     .credits = 31,
@@ -448,10 +344,10 @@ size_t gen_smb_tree_connect_request(uint8_t *out, size_t cap, uint64_t message_i
                     .message_id = message_id,
                     .session_id = session_id};
     put_header(&b, &h, rng);
-    put16(&b, 9);                     /* StructureSize */
-    put16(&b, 0);                     /* Flags/Reserved */
-    put16(&b, HDR_LEN + 8);           /* PathOffset */
-    put16(&b, (uint16_t)(chars * 2)); /* PathLength in bytes, no terminator */
+    gen_buf_le(&b, 9, 2);                     /* StructureSize */
+    gen_buf_le(&b, 0, 2);                     /* Flags/Reserved */
+    gen_buf_le(&b, HDR_LEN + 8, 2);           /* PathOffset */
+    gen_buf_le(&b, (uint16_t)(chars * 2), 2); /* PathLength in bytes, no terminator */
     put_utf16(&b, "\\\\");
     put_utf16(&b, server);
     put_utf16(&b, "\\");
@@ -466,7 +362,8 @@ size_t gen_smb_tree_connect_response(uint8_t *out, size_t cap, uint64_t message_
     if (out == NULL || rng == NULL ||
         (flags & ~(unsigned)(GEN_SMB_SHARE_PIPE | GEN_SMB_SHARE_ENCRYPT)))
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     struct hdr h = {.command = CMD_TREE_CONNECT,
                     .credit_charge = 1,
                     .credits = 31,
@@ -475,12 +372,12 @@ size_t gen_smb_tree_connect_response(uint8_t *out, size_t cap, uint64_t message_
                     .tree_id = tree_id,
                     .session_id = session_id};
     put_header(&b, &h, rng);
-    put16(&b, 16);                                         /* StructureSize */
-    put8(&b, flags & GEN_SMB_SHARE_PIPE ? 0x02 : 0x01);    /* ShareType: PIPE or DISK */
-    put8(&b, 0);                                           /* Reserved */
-    put32(&b, flags & GEN_SMB_SHARE_ENCRYPT ? 0x8000 : 0); /* ShareFlags: ENCRYPT_DATA */
-    put32(&b, 0);                                          /* Capabilities */
-    put32(&b, 0x001f01ff); /* MaximalAccess: every standard and file-specific right */
+    gen_buf_le(&b, 16, 2);                                         /* StructureSize */
+    gen_buf_le(&b, flags & GEN_SMB_SHARE_PIPE ? 0x02 : 0x01, 1);   /* ShareType: PIPE or DISK */
+    gen_buf_le(&b, 0, 1);                                          /* Reserved */
+    gen_buf_le(&b, flags & GEN_SMB_SHARE_ENCRYPT ? 0x8000 : 0, 4); /* ShareFlags: ENCRYPT_DATA */
+    gen_buf_le(&b, 0, 4);                                          /* Capabilities */
+    gen_buf_le(&b, 0x001f01ff, 4); /* MaximalAccess: every standard and file-specific right */
     return finish(&b);
 }
 
@@ -490,16 +387,17 @@ size_t gen_smb_encrypted(uint8_t *out, size_t cap, uint64_t session_id, size_t p
     if (out == NULL || rng == NULL || payload_len == 0 ||
         payload_len > GEN_SMB_STREAM_MAX - GEN_SMB_TRANSFORM_LEN)
         return 0;
-    struct buf b = {.out = out, .cap = cap};
-    put_zeros(&b, NBT_LEN);
-    put(&b, "\xfdSMB", 4);
-    put_random(&b, 16, rng);          /* Signature: the AES-GCM tag */
-    put_random(&b, 12, rng);          /* Nonce: 12 bytes for AES-GCM ... */
-    put_zeros(&b, 4);                 /* ... and 4 reserved zero bytes */
-    put32(&b, (uint32_t)payload_len); /* OriginalMessageSize */
-    put16(&b, 0);                     /* Reserved */
-    put16(&b, 0x0001);                /* Flags: Encrypted (3.1.1) */
-    put64(&b, session_id);
-    put_random(&b, payload_len, rng);
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
+    gen_buf_zeros(&b, NBT_LEN);
+    gen_buf_bytes(&b, "\xfdSMB", 4);
+    gen_buf_random(&b, 16, rng);              /* Signature: the AES-GCM tag */
+    gen_buf_random(&b, 12, rng);              /* Nonce: 12 bytes for AES-GCM ... */
+    gen_buf_zeros(&b, 4);                     /* ... and 4 reserved zero bytes */
+    gen_buf_le(&b, (uint32_t)payload_len, 4); /* OriginalMessageSize */
+    gen_buf_le(&b, 0, 2);                     /* Reserved */
+    gen_buf_le(&b, 0x0001, 2);                /* Flags: Encrypted (3.1.1) */
+    gen_buf_le(&b, session_id, 8);
+    gen_buf_random(&b, payload_len, rng);
     return finish(&b);
 }

@@ -23,6 +23,8 @@
  */
 #include "tools/gen/gen_ssh.h"
 
+#include "tools/gen/gen_buf.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -208,84 +210,28 @@ static const struct profile profiles[GEN_SSH_PROFILES] = {
                 },
 };
 
-/* A packet being written; @err latches the first overflow. */
-struct buf {
-    uint8_t *out;
-    size_t cap;
-    size_t len;
-    int err;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-    if (b->err || n > b->cap - b->len) {
-        b->err = 1;
-        return;
-    }
-    memcpy(b->out + b->len, p, n);
-    b->len += n;
-}
-
-static void put8(struct buf *b, uint8_t v)
-{
-    put(b, &v, 1);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    put(b, x, 4);
-}
-
 /* RFC 4251 5: string = uint32 length, then the bytes. */
-static void put_string(struct buf *b, const void *p, size_t n)
+static void put_string(struct gen_buf *b, const void *p, size_t n)
 {
-    put32(b, (uint32_t)n);
-    put(b, p, n);
+    gen_buf_be(b, n, 4);
+    gen_buf_bytes(b, p, n);
 }
 
-static void put_cstring(struct buf *b, const char *s)
+static void put_cstring(struct gen_buf *b, const char *s)
 {
     put_string(b, s, strlen(s));
 }
 
-/* @n random bytes in place: the buffer is filled directly, so no staging copy is needed. */
-static void put_random(struct buf *b, size_t n, struct gen_rng *rng)
+static void put_random_string(struct gen_buf *b, size_t n, struct gen_rng *rng)
 {
-    if (b->err || n > b->cap - b->len) {
-        b->err = 1;
-        return;
-    }
-    gen_rng_fill(rng, b->out + b->len, n);
-    b->len += n;
-}
-
-static void put_random_string(struct buf *b, size_t n, struct gen_rng *rng)
-{
-    put32(b, (uint32_t)n);
-    put_random(b, n, rng);
-}
-
-/* Fill the uint32 at @at with the count of bytes written after it (a string's length). */
-static void patch_len(struct buf *b, size_t at)
-{
-    if (b->err)
-        return;
-    uint32_t n = (uint32_t)(b->len - at - 4);
-    b->out[at] = (uint8_t)(n >> 24);
-    b->out[at + 1] = (uint8_t)(n >> 16);
-    b->out[at + 2] = (uint8_t)(n >> 8);
-    b->out[at + 3] = (uint8_t)n;
+    gen_buf_be(b, n, 4);
+    gen_buf_random(b, n, rng);
 }
 
 /* Leave room for packet_length and padding_length; the payload follows. */
-static void packet_begin(struct buf *b)
+static void packet_begin(struct gen_buf *b)
 {
-    if (b->cap < 5) {
-        b->err = 1;
-        return;
-    }
-    b->len = 5;
+    gen_buf_zeros(b, 5);
 }
 
 /*
@@ -293,7 +239,7 @@ static void packet_begin(struct buf *b)
  * length plus everything it covers is a multiple of the block size, with 4..255 bytes of random
  * padding. The least padding that satisfies both, as OpenSSH sends.
  */
-static size_t packet_end(struct buf *b, struct gen_rng *rng)
+static size_t packet_end(struct gen_buf *b, struct gen_rng *rng)
 {
     if (b->err)
         return 0;
@@ -301,16 +247,10 @@ static size_t packet_end(struct buf *b, struct gen_rng *rng)
     size_t pad = BLOCK - (5 + payload) % BLOCK;
     if (pad < MIN_PAD)
         pad += BLOCK;
-    put_random(b, pad, rng);
-    if (b->err)
-        return 0;
-    uint32_t plen = (uint32_t)(1 + payload + pad);
-    b->out[0] = (uint8_t)(plen >> 24);
-    b->out[1] = (uint8_t)(plen >> 16);
-    b->out[2] = (uint8_t)(plen >> 8);
-    b->out[3] = (uint8_t)plen;
-    b->out[4] = (uint8_t)pad;
-    return b->len;
+    gen_buf_random(b, pad, rng);
+    gen_buf_patch_be(b, 0, 1 + payload + pad, 4);
+    gen_buf_patch_be(b, 4, pad, 1);
+    return gen_buf_done(b);
 }
 
 static const struct profile *profile_get(enum gen_ssh_profile p)
@@ -349,11 +289,12 @@ size_t gen_ssh_banner(uint8_t *out, size_t cap, enum gen_ssh_profile p, struct g
     const struct profile *pr = profile_get(p);
     if (pr == NULL || out == NULL)
         return 0;
-    struct buf b = {.out = out, .cap = cap};
-    put(&b, "SSH-2.0-", 8);
-    put(&b, pr->version, strlen(pr->version));
-    put(&b, "\r\n", 2);
-    return b.err ? 0 : b.len;
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
+    gen_buf_bytes(&b, "SSH-2.0-", 8);
+    gen_buf_bytes(&b, pr->version, strlen(pr->version));
+    gen_buf_bytes(&b, "\r\n", 2);
+    return gen_buf_done(&b);
 }
 
 size_t gen_ssh_kexinit(uint8_t *out, size_t cap, enum gen_ssh_profile p, struct gen_rng *rng)
@@ -375,14 +316,15 @@ size_t gen_ssh_kexinit(uint8_t *out, size_t cap, enum gen_ssh_profile p, struct 
             "",
             "",
     };
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     packet_begin(&b);
-    put8(&b, MSG_KEXINIT);
-    put_random(&b, COOKIE_LEN, rng);
+    gen_buf_be(&b, MSG_KEXINIT, 1);
+    gen_buf_random(&b, COOKIE_LEN, rng);
     for (int i = 0; i < NAMELISTS; i++)
         put_cstring(&b, lists[i]);
-    put8(&b, 0);  /* first_kex_packet_follows: none of these guesses */
-    put32(&b, 0); /* reserved */
+    gen_buf_be(&b, 0, 1); /* first_kex_packet_follows: none of these guesses */
+    gen_buf_be(&b, 0, 4); /* reserved */
     return packet_end(&b, rng);
 }
 
@@ -463,15 +405,16 @@ size_t gen_ssh_kex_ecdh_init(uint8_t *out, size_t cap, enum gen_ssh_kex kex, str
         qlen = SNTRUP_PK_LEN + X25519_LEN;
     else
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     packet_begin(&b);
-    put8(&b, MSG_KEX_ECDH_INIT);
+    gen_buf_be(&b, MSG_KEX_ECDH_INIT, 1);
     put_random_string(&b, qlen, rng);
     return packet_end(&b, rng);
 }
 
 /* RFC 4251 5: an mpint holds no redundant leading zero and gets one when its top bit is set. */
-static void put_random_mpint(struct buf *b, size_t n, struct gen_rng *rng)
+static void put_random_mpint(struct gen_buf *b, size_t n, struct gen_rng *rng)
 {
     uint8_t v[P256_SCALAR_LEN + 1];
     v[0] = 0;
@@ -484,11 +427,10 @@ static void put_random_mpint(struct buf *b, size_t n, struct gen_rng *rng)
     put_string(b, v + start, n + 1 - start);
 }
 
-static void put_host_key(struct buf *b, enum gen_ssh_hostkey hk, const uint8_t *key,
+static void put_host_key(struct gen_buf *b, enum gen_ssh_hostkey hk, const uint8_t *key,
                          struct gen_rng *rng)
 {
-    size_t at = b->len;
-    put32(b, 0); /* the blob's length, patched once it is written */
+    size_t at = gen_buf_vec_begin(b, 4); /* the blob's length */
     if (hk == GEN_SSH_HOSTKEY_ED25519) {
         /* RFC 8709 4: string "ssh-ed25519", string key (32 bytes) */
         put_cstring(b, "ssh-ed25519");
@@ -500,20 +442,19 @@ static void put_host_key(struct buf *b, enum gen_ssh_hostkey hk, const uint8_t *
         /* RFC 5656 3.1: string "ecdsa-sha2-nistp256", string "nistp256", string Q */
         put_cstring(b, "ecdsa-sha2-nistp256");
         put_cstring(b, "nistp256");
-        put32(b, P256_POINT_LEN);
-        put8(b, 0x04);
+        gen_buf_be(b, P256_POINT_LEN, 4);
+        gen_buf_be(b, 0x04, 1);
         if (key != NULL)
-            put(b, key + 1, P256_POINT_LEN - 1);
+            gen_buf_bytes(b, key + 1, P256_POINT_LEN - 1);
         else
-            put_random(b, P256_POINT_LEN - 1, rng);
+            gen_buf_random(b, P256_POINT_LEN - 1, rng);
     }
-    patch_len(b, at);
+    gen_buf_vec_end(b, at, 4);
 }
 
-static void put_signature(struct buf *b, enum gen_ssh_hostkey hk, struct gen_rng *rng)
+static void put_signature(struct gen_buf *b, enum gen_ssh_hostkey hk, struct gen_rng *rng)
 {
-    size_t at = b->len;
-    put32(b, 0);
+    size_t at = gen_buf_vec_begin(b, 4);
     if (hk == GEN_SSH_HOSTKEY_ED25519) {
         /* RFC 8709 6: string "ssh-ed25519", string signature (64 bytes) */
         put_cstring(b, "ssh-ed25519");
@@ -521,13 +462,12 @@ static void put_signature(struct buf *b, enum gen_ssh_hostkey hk, struct gen_rng
     } else {
         /* RFC 5656 3.1.2: string "ecdsa-sha2-nistp256", string (mpint r, mpint s) */
         put_cstring(b, "ecdsa-sha2-nistp256");
-        size_t inner = b->len;
-        put32(b, 0);
+        size_t inner = gen_buf_vec_begin(b, 4);
         put_random_mpint(b, P256_SCALAR_LEN, rng);
         put_random_mpint(b, P256_SCALAR_LEN, rng);
-        patch_len(b, inner);
+        gen_buf_vec_end(b, inner, 4);
     }
-    patch_len(b, at);
+    gen_buf_vec_end(b, at, 4);
 }
 
 size_t gen_ssh_kex_ecdh_reply(uint8_t *out, size_t cap, enum gen_ssh_kex kex,
@@ -545,9 +485,10 @@ size_t gen_ssh_kex_ecdh_reply(uint8_t *out, size_t cap, enum gen_ssh_kex kex,
         qlen = SNTRUP_CT_LEN + X25519_LEN;
     else
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     packet_begin(&b);
-    put8(&b, MSG_KEX_ECDH_REPLY);
+    gen_buf_be(&b, MSG_KEX_ECDH_REPLY, 1);
     put_host_key(&b, hostkey, host_key, rng);
     put_random_string(&b, qlen, rng);
     put_signature(&b, hostkey, rng);
@@ -558,8 +499,9 @@ size_t gen_ssh_newkeys(uint8_t *out, size_t cap, struct gen_rng *rng)
 {
     if (out == NULL || rng == NULL)
         return 0;
-    struct buf b = {.out = out, .cap = cap};
+    struct gen_buf b;
+    gen_buf_init(&b, out, cap);
     packet_begin(&b);
-    put8(&b, MSG_NEWKEYS);
+    gen_buf_be(&b, MSG_NEWKEYS, 1);
     return packet_end(&b, rng);
 }

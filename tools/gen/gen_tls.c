@@ -15,6 +15,8 @@
  */
 #include "tools/gen/gen_tls.h"
 
+#include "tools/gen/gen_buf.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -533,109 +535,6 @@ int gen_tls_profile_parse(const char *name, enum gen_tls_profile *out)
     return -EINVAL;
 }
 
-/* ---- Bounded writer ---- */
-
-/* Output with a hard capacity: a write that does not fit sets err and writes nothing more, so
- * writers run to the end and the caller checks once. */
-struct wbuf {
-    uint8_t *p;
-    size_t cap;
-    size_t len;
-    bool err;
-};
-
-static void w_init(struct wbuf *w, uint8_t *out, size_t cap)
-{
-    w->p = out;
-    w->cap = cap;
-    w->len = 0;
-    w->err = false;
-}
-
-static uint8_t *w_room(struct wbuf *w, size_t n)
-{
-    if (w->err || n > w->cap - w->len) {
-        w->err = true;
-        return NULL;
-    }
-    uint8_t *at = w->p + w->len;
-    w->len += n;
-    return at;
-}
-
-static void put_be(struct wbuf *w, uint64_t v, size_t width)
-{
-    uint8_t *p = w_room(w, width);
-    if (p == NULL)
-        return;
-    for (size_t i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
-}
-
-static void put8(struct wbuf *w, unsigned v)
-{
-    put_be(w, v, 1);
-}
-
-static void put16(struct wbuf *w, unsigned v)
-{
-    put_be(w, v, 2);
-}
-
-static void put_bytes(struct wbuf *w, const void *src, size_t n)
-{
-    uint8_t *p = w_room(w, n);
-    if (p != NULL && n > 0)
-        memcpy(p, src, n);
-}
-
-static void put_random(struct wbuf *w, struct gen_rng *rng, size_t n)
-{
-    uint8_t *p = w_room(w, n);
-    if (p != NULL)
-        gen_rng_fill(rng, p, n);
-}
-
-/* A length-prefixed vector (RFC 8446 3.4): vec_begin() reserves the @width-byte length,
- * vec_end() fills it in once the contents are written. */
-static size_t vec_begin(struct wbuf *w, size_t width)
-{
-    size_t at = w->len;
-    put_be(w, 0, width);
-    return at;
-}
-
-static void vec_end(struct wbuf *w, size_t at, size_t width)
-{
-    if (w->err)
-        return;
-    size_t n = w->len - at - width;
-    if (width < sizeof(size_t) && n >> (8 * width) != 0) {
-        w->err = true;
-        return;
-    }
-    for (size_t i = 0; i < width; i++)
-        w->p[at + i] = (uint8_t)(n >> (8 * (width - 1 - i)));
-}
-
-/* QUIC variable-length integer (RFC 9000 16): the shortest of 1, 2, 4 or 8 bytes. */
-static size_t varint_len(uint64_t v)
-{
-    return v < 0x40 ? 1 : v < 0x4000 ? 2 : v < 0x40000000 ? 4 : 8;
-}
-
-static void put_varint(struct wbuf *w, uint64_t v)
-{
-    if (v < 0x40)
-        put_be(w, v, 1);
-    else if (v < 0x4000)
-        put_be(w, v | 0x4000, 2);
-    else if (v < 0x40000000)
-        put_be(w, v | 0x80000000u, 4);
-    else
-        put_be(w, v | 0xc000000000000000ull, 8);
-}
-
 /* ---- ClientHello ---- */
 
 #define EXT_MAX 32 /* extensions in a profile */
@@ -676,101 +575,102 @@ static size_t share_len(uint16_t group)
     }
 }
 
-static void ext_key_share(struct wbuf *w, const struct hello *h)
+static void ext_key_share(struct gen_buf *w, const struct hello *h)
 {
     const struct profile *p = h->prof;
-    size_t list = vec_begin(w, 2);
+    size_t list = gen_buf_vec_begin(w, 2);
     if (p->grease) {
-        put16(w, h->grease_group); /* BoringSSL's GREASE share: one zero byte */
-        put16(w, 1);
-        put8(w, 0);
+        gen_buf_be(w, h->grease_group, 2); /* BoringSSL's GREASE share: one zero byte */
+        gen_buf_be(w, 1, 2);
+        gen_buf_be(w, 0, 1);
     }
     for (size_t i = 0; i < p->n_shares; i++) {
         size_t n = share_len(p->shares[i]);
-        put16(w, p->shares[i]);
-        put16(w, (unsigned)n);
+        gen_buf_be(w, p->shares[i], 2);
+        gen_buf_be(w, (unsigned)n, 2);
         if (p->shares[i] == GRP_SECP256R1 || p->shares[i] == GRP_SECP384R1) {
-            put8(w, 4); /* the point is random, but it looks uncompressed */
+            gen_buf_be(w, 4, 1); /* the point is random, but it looks uncompressed */
             n--;
         }
-        put_random(w, h->rng, n);
+        gen_buf_random(w, n, h->rng);
     }
-    vec_end(w, list, 2);
+    gen_buf_vec_end(w, list, 2);
 }
 
-static void ext_alpn(struct wbuf *w, const char *const *names, size_t n)
+static void ext_alpn(struct gen_buf *w, const char *const *names, size_t n)
 {
-    size_t list = vec_begin(w, 2);
+    size_t list = gen_buf_vec_begin(w, 2);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(names[i]);
-        put8(w, (unsigned)len);
-        put_bytes(w, names[i], len);
+        gen_buf_be(w, (unsigned)len, 1);
+        gen_buf_bytes(w, names[i], len);
     }
-    vec_end(w, list, 2);
+    gen_buf_vec_end(w, list, 2);
 }
 
-static void put_u16_list(struct wbuf *w, size_t width, uint16_t grease, const uint16_t *v, size_t n)
+static void put_u16_list(struct gen_buf *w, size_t width, uint16_t grease, const uint16_t *v,
+                         size_t n)
 {
-    size_t list = vec_begin(w, width);
+    size_t list = gen_buf_vec_begin(w, width);
     if (grease != 0)
-        put16(w, grease);
+        gen_buf_be(w, grease, 2);
     for (size_t i = 0; i < n; i++)
-        put16(w, v[i]);
-    vec_end(w, list, width);
+        gen_buf_be(w, v[i], 2);
+    gen_buf_vec_end(w, list, width);
 }
 
 /* Outer ECHClientHello as a client without an ECH config sends it (draft-ietf-tls-esni 6.2):
  * HPKE suite HKDF-SHA256/AES-128-GCM, a random config id, a random X25519 enc and payload. */
-static void ext_ech_grease(struct wbuf *w, const struct hello *h)
+static void ext_ech_grease(struct gen_buf *w, const struct hello *h)
 {
     const struct profile *p = h->prof;
-    put8(w, 0); /* outer */
-    put16(w, 0x0001);
-    put16(w, 0x0001);
-    put_random(w, h->rng, 1);
-    put16(w, 32);
-    put_random(w, h->rng, 32);
+    gen_buf_be(w, 0, 1); /* outer */
+    gen_buf_be(w, 0x0001, 2);
+    gen_buf_be(w, 0x0001, 2);
+    gen_buf_random(w, 1, h->rng);
+    gen_buf_be(w, 32, 2);
+    gen_buf_random(w, 32, h->rng);
     size_t n = p->ech_payload + p->ech_step * (size_t)gen_rng_below(h->rng, p->ech_steps);
-    put16(w, (unsigned)n);
-    put_random(w, h->rng, n);
+    gen_buf_be(w, (unsigned)n, 2);
+    gen_buf_random(w, n, h->rng);
 }
 
-static void ext_transport_parameters(struct wbuf *w, const struct hello *h)
+static void ext_transport_parameters(struct gen_buf *w, const struct hello *h)
 {
     const struct profile *p = h->prof;
     for (size_t i = 0; i < p->n_tps; i++) {
         const struct tp *t = &p->tps[i];
         switch (t->kind) {
         case TP_INT:
-            put_varint(w, t->id);
-            put_varint(w, varint_len(t->value));
-            put_varint(w, t->value);
+            gen_buf_varint(w, t->id);
+            gen_buf_varint(w, gen_buf_varint_len(t->value));
+            gen_buf_varint(w, t->value);
             break;
         case TP_EMPTY:
-            put_varint(w, t->id);
-            put_varint(w, 0);
+            gen_buf_varint(w, t->id);
+            gen_buf_varint(w, 0);
             break;
         case TP_SCID:
-            put_varint(w, t->id);
-            put_varint(w, h->scid_len);
-            put_bytes(w, h->scid, h->scid_len);
+            gen_buf_varint(w, t->id);
+            gen_buf_varint(w, h->scid_len);
+            gen_buf_bytes(w, h->scid, h->scid_len);
             break;
         case TP_VERSION: {
             /* A reserved version 0x?a?a?a?a (RFC 9000 15) among the available ones. */
             uint32_t nib = (uint32_t)gen_rng_below(h->rng, 16);
             uint32_t grease = 0x0a0a0a0au | nib << 28 | nib << 20 | nib << 12 | nib << 4;
-            put_varint(w, t->id);
-            put_varint(w, 12);
-            put_be(w, 1, 4);
-            put_be(w, grease, 4);
-            put_be(w, 1, 4);
+            gen_buf_varint(w, t->id);
+            gen_buf_varint(w, 12);
+            gen_buf_be(w, 1, 4);
+            gen_buf_be(w, grease, 4);
+            gen_buf_be(w, 1, 4);
             break;
         }
         case TP_RESERVED: {
             size_t n = (size_t)gen_rng_below(h->rng, 17);
-            put_varint(w, 31 * gen_rng_below(h->rng, 1000) + 27);
-            put_varint(w, n);
-            put_random(w, h->rng, n);
+            gen_buf_varint(w, 31 * gen_rng_below(h->rng, 1000) + 27);
+            gen_buf_varint(w, n);
+            gen_buf_random(w, n, h->rng);
             break;
         }
         }
@@ -780,7 +680,7 @@ static void ext_transport_parameters(struct wbuf *w, const struct hello *h)
 /* The padding extension (RFC 7685) as BoringSSL, NSS and OpenSSL size it: a ClientHello
  * message of 256..511 bytes so far is padded to 512, which F5 load balancers of the time
  * needed; the extension has at least one byte. Returns false if no padding is due. */
-static bool padding_len(const struct wbuf *w, const struct hello *h, size_t *out)
+static bool padding_len(const struct gen_buf *w, const struct hello *h, size_t *out)
 {
     size_t so_far = w->len - h->hs_start;
     if (so_far <= 0xff || so_far >= 0x200)
@@ -791,29 +691,29 @@ static bool padding_len(const struct wbuf *w, const struct hello *h, size_t *out
 }
 
 /* The body of extension @type. */
-static void ext_body(struct wbuf *w, uint32_t type, struct hello *h)
+static void ext_body(struct gen_buf *w, uint32_t type, struct hello *h)
 {
     const struct profile *p = h->prof;
     switch (type) {
     case EXT_SERVER_NAME: {
-        size_t list = vec_begin(w, 2);
-        put8(w, 0); /* host_name (RFC 6066 3) */
-        put16(w, (unsigned)h->sni_len);
-        put_bytes(w, h->sni, h->sni_len);
-        vec_end(w, list, 2);
+        size_t list = gen_buf_vec_begin(w, 2);
+        gen_buf_be(w, 0, 1); /* host_name (RFC 6066 3) */
+        gen_buf_be(w, (unsigned)h->sni_len, 2);
+        gen_buf_bytes(w, h->sni, h->sni_len);
+        gen_buf_vec_end(w, list, 2);
         break;
     }
     case EXT_STATUS_REQUEST:
-        put8(w, 1); /* ocsp, no responder ids, no extensions (RFC 6066 8) */
-        put16(w, 0);
-        put16(w, 0);
+        gen_buf_be(w, 1, 1); /* ocsp, no responder ids, no extensions (RFC 6066 8) */
+        gen_buf_be(w, 0, 2);
+        gen_buf_be(w, 0, 2);
         break;
     case EXT_SUPPORTED_GROUPS:
         put_u16_list(w, 2, p->grease ? h->grease_group : 0, p->groups, p->n_groups);
         break;
     case EXT_EC_POINT_FORMATS:
-        put8(w, (unsigned)p->n_point_formats);
-        put_bytes(w, p->point_formats, p->n_point_formats);
+        gen_buf_be(w, (unsigned)p->n_point_formats, 1);
+        gen_buf_bytes(w, p->point_formats, p->n_point_formats);
         break;
     case EXT_SIGNATURE_ALGORITHMS:
         put_u16_list(w, 2, 0, p->sigalgs, p->n_sigalgs);
@@ -831,14 +731,14 @@ static void ext_body(struct wbuf *w, uint32_t type, struct hello *h)
         put_u16_list(w, 1, 0, p->cert_compress, p->n_cert_compress);
         break;
     case EXT_RECORD_SIZE_LIMIT:
-        put16(w, TLS_RECORD_MAX + 1); /* RFC 8449 4: the limit counts the content type */
+        gen_buf_be(w, TLS_RECORD_MAX + 1, 2); /* RFC 8449 4: the limit counts the content type */
         break;
     case EXT_SUPPORTED_VERSIONS:
         put_u16_list(w, 1, p->grease ? h->grease_version : 0, p->versions, p->n_versions);
         break;
     case EXT_PSK_KEY_EXCHANGE_MODES:
-        put8(w, 1);
-        put8(w, 1); /* psk_dhe_ke */
+        gen_buf_be(w, 1, 1);
+        gen_buf_be(w, 1, 1); /* psk_dhe_ke */
         break;
     case EXT_KEY_SHARE:
         ext_key_share(w, h);
@@ -851,14 +751,14 @@ static void ext_body(struct wbuf *w, uint32_t type, struct hello *h)
         break;
     case EXT_RENEGOTIATION_INFO: /* empty renegotiated_connection: initial (RFC 5746 3.4) */
     case EXT_GREASE_LAST:        /* BoringSSL's second GREASE extension holds a zero byte */
-        put8(w, 0);
+        gen_buf_be(w, 0, 1);
         break;
     default: /* extended_master_secret, session_ticket, SCT, encrypt_then_mac, PHA, GREASE */
         break;
     }
 }
 
-static void put_extension(struct wbuf *w, uint32_t type, struct hello *h)
+static void put_extension(struct gen_buf *w, uint32_t type, struct hello *h)
 {
     size_t pad;
     if (type == EXT_SERVER_NAME && h->sni_len == 0)
@@ -866,22 +766,22 @@ static void put_extension(struct wbuf *w, uint32_t type, struct hello *h)
     if (type == EXT_PADDING) {
         if (!padding_len(w, h, &pad))
             return;
-        put16(w, EXT_PADDING);
-        put16(w, (unsigned)pad);
-        uint8_t *z = w_room(w, pad);
+        gen_buf_be(w, EXT_PADDING, 2);
+        gen_buf_be(w, (unsigned)pad, 2);
+        uint8_t *z = gen_buf_room(w, pad);
         if (z != NULL)
             memset(z, 0, pad);
         return;
     }
     if (type == EXT_GREASE_FIRST)
-        put16(w, h->grease_ext1);
+        gen_buf_be(w, h->grease_ext1, 2);
     else if (type == EXT_GREASE_LAST)
-        put16(w, h->grease_ext2);
+        gen_buf_be(w, h->grease_ext2, 2);
     else
-        put16(w, type);
-    size_t body = vec_begin(w, 2);
+        gen_buf_be(w, type, 2);
+    size_t body = gen_buf_vec_begin(w, 2);
     ext_body(w, type, h);
-    vec_end(w, body, 2);
+    gen_buf_vec_end(w, body, 2);
 }
 
 /* The profile's extension order; Chrome's shuffled (Fisher-Yates) except its GREASE and
@@ -907,34 +807,34 @@ static size_t extension_order(const struct hello *h, uint32_t *order)
     return p->n_exts;
 }
 
-static void client_hello_body(struct wbuf *w, struct hello *h)
+static void client_hello_body(struct gen_buf *w, struct hello *h)
 {
     const struct profile *p = h->prof;
-    put16(w, TLS_V12); /* legacy_version (RFC 8446 4.1.2) */
-    put_random(w, h->rng, 32);
+    gen_buf_be(w, TLS_V12, 2); /* legacy_version (RFC 8446 4.1.2) */
+    gen_buf_random(w, 32, h->rng);
     if (p->session_id && !h->quic) {
-        put8(w, 32);
-        put_random(w, h->rng, 32);
+        gen_buf_be(w, 32, 1);
+        gen_buf_random(w, 32, h->rng);
     } else {
-        put8(w, 0);
+        gen_buf_be(w, 0, 1);
     }
-    size_t suites = vec_begin(w, 2);
+    size_t suites = gen_buf_vec_begin(w, 2);
     if (p->grease)
-        put16(w, h->grease_suite);
+        gen_buf_be(w, h->grease_suite, 2);
     for (size_t i = 0; i < p->n_suites; i++) {
         if (!h->quic || p->suites[i] >> 8 == 0x13)
-            put16(w, p->suites[i]);
+            gen_buf_be(w, p->suites[i], 2);
     }
-    vec_end(w, suites, 2);
-    put8(w, 1);
-    put8(w, 0); /* null compression only */
+    gen_buf_vec_end(w, suites, 2);
+    gen_buf_be(w, 1, 1);
+    gen_buf_be(w, 0, 1); /* null compression only */
 
     uint32_t order[EXT_MAX];
     size_t n = extension_order(h, order);
-    size_t exts = vec_begin(w, 2);
+    size_t exts = gen_buf_vec_begin(w, 2);
     for (size_t i = 0; i < n; i++)
         put_extension(w, order[i], h);
-    vec_end(w, exts, 2);
+    gen_buf_vec_end(w, exts, 2);
 }
 
 static size_t client_hello(uint8_t *out, size_t cap, const struct profile *p, const char *sni,
@@ -960,25 +860,25 @@ static size_t client_hello(uint8_t *out, size_t cap, const struct profile *p, co
         if (h.grease_ext2 == h.grease_ext1)
             h.grease_ext2 ^= 0x1010; /* as BoringSSL does: two distinct GREASE extensions */
     }
-    struct wbuf w;
-    w_init(&w, out, cap);
+    struct gen_buf w;
+    gen_buf_init(&w, out, cap);
     size_t rec = 0;
     if (!quic) {
-        put8(&w, TLS_REC_HANDSHAKE);
-        put16(&w, p->record_version);
-        rec = vec_begin(&w, 2);
+        gen_buf_be(&w, TLS_REC_HANDSHAKE, 1);
+        gen_buf_be(&w, p->record_version, 2);
+        rec = gen_buf_vec_begin(&w, 2);
     }
     h.hs_start = w.len;
-    put8(&w, TLS_HS_CLIENT_HELLO);
-    size_t msg = vec_begin(&w, 3);
+    gen_buf_be(&w, TLS_HS_CLIENT_HELLO, 1);
+    size_t msg = gen_buf_vec_begin(&w, 3);
     client_hello_body(&w, &h);
-    vec_end(&w, msg, 3);
+    gen_buf_vec_end(&w, msg, 3);
     if (!quic) {
-        vec_end(&w, rec, 2);
+        gen_buf_vec_end(&w, rec, 2);
         if (!w.err && w.len - 5 > TLS_RECORD_MAX)
             return 0;
     }
-    return w.err ? 0 : w.len;
+    return gen_buf_done(&w);
 }
 
 size_t gen_tls_client_hello(uint8_t *out, size_t cap, enum gen_tls_profile p, const char *sni,
@@ -1188,39 +1088,39 @@ size_t gen_tls_server_hello13(uint8_t *out, size_t cap, const uint8_t *client_he
     if (!ci.tls13 || !ci.x25519_share || suite == 0)
         return 0;
     bool quic = (flags & GEN_TLS_QUIC) != 0;
-    struct wbuf w;
-    w_init(&w, out, cap);
+    struct gen_buf w;
+    gen_buf_init(&w, out, cap);
     size_t rec = 0;
     if (!quic) {
-        put8(&w, TLS_REC_HANDSHAKE);
-        put16(&w, TLS_V12);
-        rec = vec_begin(&w, 2);
+        gen_buf_be(&w, TLS_REC_HANDSHAKE, 1);
+        gen_buf_be(&w, TLS_V12, 2);
+        rec = gen_buf_vec_begin(&w, 2);
     }
-    put8(&w, TLS_HS_SERVER_HELLO);
-    size_t msg = vec_begin(&w, 3);
-    put16(&w, TLS_V12); /* legacy_version; the real one is in supported_versions (4.2.1) */
-    put_random(&w, rng, 32);
-    put8(&w, (unsigned)ci.sid_len); /* legacy_session_id_echo (RFC 8446 4.1.3) */
-    put_bytes(&w, ci.sid, ci.sid_len);
-    put16(&w, suite);
-    put8(&w, 0);
-    size_t exts = vec_begin(&w, 2);
-    put16(&w, EXT_SUPPORTED_VERSIONS);
-    put16(&w, 2);
-    put16(&w, TLS_V13);
-    put16(&w, EXT_KEY_SHARE);
-    put16(&w, 2 + 2 + 32);
-    put16(&w, GRP_X25519);
-    put16(&w, 32);
-    put_random(&w, rng, 32);
-    vec_end(&w, exts, 2);
-    vec_end(&w, msg, 3);
+    gen_buf_be(&w, TLS_HS_SERVER_HELLO, 1);
+    size_t msg = gen_buf_vec_begin(&w, 3);
+    gen_buf_be(&w, TLS_V12, 2); /* legacy_version; the real one is in supported_versions (4.2.1) */
+    gen_buf_random(&w, 32, rng);
+    gen_buf_be(&w, (unsigned)ci.sid_len, 1); /* legacy_session_id_echo (RFC 8446 4.1.3) */
+    gen_buf_bytes(&w, ci.sid, ci.sid_len);
+    gen_buf_be(&w, suite, 2);
+    gen_buf_be(&w, 0, 1);
+    size_t exts = gen_buf_vec_begin(&w, 2);
+    gen_buf_be(&w, EXT_SUPPORTED_VERSIONS, 2);
+    gen_buf_be(&w, 2, 2);
+    gen_buf_be(&w, TLS_V13, 2);
+    gen_buf_be(&w, EXT_KEY_SHARE, 2);
+    gen_buf_be(&w, 2 + 2 + 32, 2);
+    gen_buf_be(&w, GRP_X25519, 2);
+    gen_buf_be(&w, 32, 2);
+    gen_buf_random(&w, 32, rng);
+    gen_buf_vec_end(&w, exts, 2);
+    gen_buf_vec_end(&w, msg, 3);
     if (!quic) {
-        vec_end(&w, rec, 2);
+        gen_buf_vec_end(&w, rec, 2);
         static const uint8_t ccs[] = {TLS_REC_CCS, 0x03, 0x03, 0x00, 0x01, 0x01};
-        put_bytes(&w, ccs, sizeof(ccs));
+        gen_buf_bytes(&w, ccs, sizeof(ccs));
     }
-    return w.err ? 0 : w.len;
+    return gen_buf_done(&w);
 }
 
 /* ---- The TLS 1.2 server flight ---- */
@@ -1229,63 +1129,63 @@ size_t gen_tls_server_hello13(uint8_t *out, size_t cap, const uint8_t *client_he
  * function of the seed alone. */
 #define CERT_EPOCH_2024 1704067200ull /* 2024-01-01T00:00:00Z */
 
-static void sh12_extensions(struct wbuf *w, const struct ch_info *ci)
+static void sh12_extensions(struct gen_buf *w, const struct ch_info *ci)
 {
     /* In OpenSSL's extension order, answering only what the client asked for. */
     if (ci->reneg) {
-        put16(w, EXT_RENEGOTIATION_INFO);
-        put16(w, 1);
-        put8(w, 0);
+        gen_buf_be(w, EXT_RENEGOTIATION_INFO, 2);
+        gen_buf_be(w, 1, 2);
+        gen_buf_be(w, 0, 1);
     }
     if (ci->sni != NULL) {
-        put16(w, EXT_SERVER_NAME); /* empty: the name was used (RFC 6066 3) */
-        put16(w, 0);
+        gen_buf_be(w, EXT_SERVER_NAME, 2); /* empty: the name was used (RFC 6066 3) */
+        gen_buf_be(w, 0, 2);
     }
     if (ci->point_formats) {
-        put16(w, EXT_EC_POINT_FORMATS); /* RFC 8422 5.2: uncompressed */
-        put16(w, 2);
-        put8(w, 1);
-        put8(w, 0);
+        gen_buf_be(w, EXT_EC_POINT_FORMATS, 2); /* RFC 8422 5.2: uncompressed */
+        gen_buf_be(w, 2, 2);
+        gen_buf_be(w, 1, 1);
+        gen_buf_be(w, 0, 1);
     }
     if (ci->alpn != NULL) {
-        put16(w, EXT_ALPN);
-        put16(w, (unsigned)(2 + 1 + ci->alpn_len));
-        put16(w, (unsigned)(1 + ci->alpn_len));
-        put8(w, (unsigned)ci->alpn_len);
-        put_bytes(w, ci->alpn, ci->alpn_len);
+        gen_buf_be(w, EXT_ALPN, 2);
+        gen_buf_be(w, (unsigned)(2 + 1 + ci->alpn_len), 2);
+        gen_buf_be(w, (unsigned)(1 + ci->alpn_len), 2);
+        gen_buf_be(w, (unsigned)ci->alpn_len, 1);
+        gen_buf_bytes(w, ci->alpn, ci->alpn_len);
     }
     if (ci->ems) {
-        put16(w, EXT_EXTENDED_MASTER_SECRET);
-        put16(w, 0);
+        gen_buf_be(w, EXT_EXTENDED_MASTER_SECRET, 2);
+        gen_buf_be(w, 0, 2);
     }
 }
 
-static void sh12_server_hello(struct wbuf *w, const struct ch_info *ci, unsigned suite,
+static void sh12_server_hello(struct gen_buf *w, const struct ch_info *ci, unsigned suite,
                               struct gen_rng *rng)
 {
-    put8(w, TLS_HS_SERVER_HELLO);
-    size_t msg = vec_begin(w, 3);
-    put16(w, TLS_V12);
-    put_random(w, rng, 32);
-    put8(w, 32); /* a new session id for the server's cache (RFC 5246 7.4.1.3) */
-    put_random(w, rng, 32);
-    put16(w, suite);
-    put8(w, 0);
-    size_t exts = vec_begin(w, 2);
+    gen_buf_be(w, TLS_HS_SERVER_HELLO, 1);
+    size_t msg = gen_buf_vec_begin(w, 3);
+    gen_buf_be(w, TLS_V12, 2);
+    gen_buf_random(w, 32, rng);
+    gen_buf_be(w, 32, 1); /* a new session id for the server's cache (RFC 5246 7.4.1.3) */
+    gen_buf_random(w, 32, rng);
+    gen_buf_be(w, suite, 2);
+    gen_buf_be(w, 0, 1);
+    size_t exts = gen_buf_vec_begin(w, 2);
     sh12_extensions(w, ci);
-    vec_end(w, exts, 2);
-    vec_end(w, msg, 3);
+    gen_buf_vec_end(w, exts, 2);
+    gen_buf_vec_end(w, msg, 3);
 }
 
 /* One handshake message per record, as OpenSSL writes a flight. Returns the record's start. */
-static size_t record_begin(struct wbuf *w)
+static size_t record_begin(struct gen_buf *w)
 {
-    put8(w, TLS_REC_HANDSHAKE);
-    put16(w, TLS_V12);
-    return vec_begin(w, 2);
+    gen_buf_be(w, TLS_REC_HANDSHAKE, 1);
+    gen_buf_be(w, TLS_V12, 2);
+    return gen_buf_vec_begin(w, 2);
 }
 
-static void sh12_certificate(struct wbuf *w, const struct ch_info *ci, struct gen_rng *rng)
+static void sh12_certificate(struct gen_buf *w, const struct ch_info *ci, struct gen_rng *rng)
 {
     char name[254] = "localhost";
     if (ci->sni != NULL) {
@@ -1298,10 +1198,10 @@ static void sh12_certificate(struct wbuf *w, const struct ch_info *ci, struct ge
     }
     const char *const san[] = {name};
     uint64_t not_before = CERT_EPOCH_2024 + 86400 * gen_rng_below(rng, 366);
-    put8(w, TLS_HS_CERTIFICATE);
-    size_t msg = vec_begin(w, 3);
-    size_t list = vec_begin(w, 3);
-    size_t cert = vec_begin(w, 3);
+    gen_buf_be(w, TLS_HS_CERTIFICATE, 1);
+    size_t msg = gen_buf_vec_begin(w, 3);
+    size_t list = gen_buf_vec_begin(w, 3);
+    size_t cert = gen_buf_vec_begin(w, 3);
     if (!w->err) {
         size_t n = gen_tls_certificate_der(w->p + w->len, w->cap - w->len, name, san, 1, not_before,
                                            rng);
@@ -1309,31 +1209,31 @@ static void sh12_certificate(struct wbuf *w, const struct ch_info *ci, struct ge
             w->err = true;
         w->len += n;
     }
-    vec_end(w, cert, 3);
-    vec_end(w, list, 3);
-    vec_end(w, msg, 3);
+    gen_buf_vec_end(w, cert, 3);
+    gen_buf_vec_end(w, list, 3);
+    gen_buf_vec_end(w, msg, 3);
 }
 
-static void sh12_key_exchange(struct wbuf *w, const struct ch_info *ci, struct gen_rng *rng)
+static void sh12_key_exchange(struct gen_buf *w, const struct ch_info *ci, struct gen_rng *rng)
 {
-    put8(w, TLS_HS_SERVER_KEY_EXCHANGE);
-    size_t msg = vec_begin(w, 3);
-    put8(w, 3); /* ECParameters: named_curve (RFC 8422 5.4) */
+    gen_buf_be(w, TLS_HS_SERVER_KEY_EXCHANGE, 1);
+    size_t msg = gen_buf_vec_begin(w, 3);
+    gen_buf_be(w, 3, 1); /* ECParameters: named_curve (RFC 8422 5.4) */
     if (ci->group_x25519) {
-        put16(w, GRP_X25519);
-        put8(w, 32);
-        put_random(w, rng, 32);
+        gen_buf_be(w, GRP_X25519, 2);
+        gen_buf_be(w, 32, 1);
+        gen_buf_random(w, 32, rng);
     } else {
-        put16(w, GRP_SECP256R1);
-        put8(w, 65);
-        put8(w, 4);
-        put_random(w, rng, 64);
+        gen_buf_be(w, GRP_SECP256R1, 2);
+        gen_buf_be(w, 65, 1);
+        gen_buf_be(w, 4, 1);
+        gen_buf_random(w, 64, rng);
     }
     /* digitally-signed (RFC 5246 4.7): RSA-2048 signs 256 bytes. */
-    put16(w, ci->pss ? SIG_RSA_PSS_RSAE_SHA256 : SIG_RSA_PKCS1_SHA256);
-    put16(w, 256);
-    put_random(w, rng, 256);
-    vec_end(w, msg, 3);
+    gen_buf_be(w, ci->pss ? SIG_RSA_PSS_RSAE_SHA256 : SIG_RSA_PKCS1_SHA256, 2);
+    gen_buf_be(w, 256, 2);
+    gen_buf_random(w, 256, rng);
+    gen_buf_vec_end(w, msg, 3);
 }
 
 size_t gen_tls_server_hello12(uint8_t *out, size_t cap, const uint8_t *client_hello, size_t ch_len,
@@ -1348,22 +1248,22 @@ size_t gen_tls_server_hello12(uint8_t *out, size_t cap, const uint8_t *client_he
     unsigned suite = pick_suite(&ci, prefs, N(prefs));
     if (suite == 0 || !(ci.group_x25519 || ci.group_p256))
         return 0;
-    struct wbuf w;
-    w_init(&w, out, cap);
+    struct gen_buf w;
+    gen_buf_init(&w, out, cap);
     size_t rec = record_begin(&w);
     sh12_server_hello(&w, &ci, suite, rng);
-    vec_end(&w, rec, 2);
+    gen_buf_vec_end(&w, rec, 2);
     rec = record_begin(&w);
     sh12_certificate(&w, &ci, rng);
-    vec_end(&w, rec, 2);
+    gen_buf_vec_end(&w, rec, 2);
     rec = record_begin(&w);
     sh12_key_exchange(&w, &ci, rng);
-    vec_end(&w, rec, 2);
+    gen_buf_vec_end(&w, rec, 2);
     rec = record_begin(&w);
-    put8(&w, TLS_HS_SERVER_HELLO_DONE);
-    put_be(&w, 0, 3);
-    vec_end(&w, rec, 2);
-    return w.err ? 0 : w.len;
+    gen_buf_be(&w, TLS_HS_SERVER_HELLO_DONE, 1);
+    gen_buf_be(&w, 0, 3);
+    gen_buf_vec_end(&w, rec, 2);
+    return gen_buf_done(&w);
 }
 
 /* ---- X.509 in DER (X.690 8, 10; RFC 5280 4.1) ---- */
@@ -1404,58 +1304,22 @@ static const uint8_t oid_server_auth[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x
 static const uint8_t ca_key_id[20] = {0x55, 0x6d, 0x62, 0x72, 0x61, 0x20, 0x54, 0x65, 0x73, 0x74,
                                       0x20, 0x43, 0x41, 0x20, 0x6b, 0x65, 0x79, 0x20, 0x69, 0x64};
 
-/* der_open() writes @tag and a one-byte length placeholder; der_close() writes the length
- * (X.690 8.1.3: short form below 128, else 0x80 | count, then big-endian bytes), moving the
- * contents up when the long form needs more bytes. */
-static size_t der_open(struct wbuf *w, unsigned tag)
+static void der_algorithm(struct gen_buf *w, const uint8_t *oid, size_t n)
 {
-    put8(w, tag);
-    size_t at = w->len;
-    put8(w, 0);
-    return at;
+    size_t seq = gen_der_open(w, DER_SEQUENCE);
+    gen_der_prim(w, DER_OID, oid, n);
+    gen_der_prim(w, DER_NULL, NULL, 0); /* parameters NULL for RSA (RFC 4055 5, RFC 3279 2.3.1) */
+    gen_der_close(w, seq);
 }
 
-static void der_close(struct wbuf *w, size_t at)
+static void der_rdn(struct gen_buf *w, const uint8_t *oid, size_t oid_len, const char *value)
 {
-    if (w->err)
-        return;
-    size_t n = w->len - at - 1;
-    size_t extra = n < 0x80 ? 0 : n <= 0xff ? 1 : n <= 0xffff ? 2 : 3;
-    if (w_room(w, extra) == NULL)
-        return;
-    memmove(w->p + at + 1 + extra, w->p + at + 1, n);
-    if (extra == 0) {
-        w->p[at] = (uint8_t)n;
-        return;
-    }
-    w->p[at] = (uint8_t)(0x80 | extra);
-    for (size_t i = 0; i < extra; i++)
-        w->p[at + 1 + i] = (uint8_t)(n >> (8 * (extra - 1 - i)));
-}
-
-static void der_prim(struct wbuf *w, unsigned tag, const void *v, size_t n)
-{
-    size_t at = der_open(w, tag);
-    put_bytes(w, v, n);
-    der_close(w, at);
-}
-
-static void der_algorithm(struct wbuf *w, const uint8_t *oid, size_t n)
-{
-    size_t seq = der_open(w, DER_SEQUENCE);
-    der_prim(w, DER_OID, oid, n);
-    der_prim(w, DER_NULL, NULL, 0); /* parameters NULL for RSA (RFC 4055 5, RFC 3279 2.3.1) */
-    der_close(w, seq);
-}
-
-static void der_rdn(struct wbuf *w, const uint8_t *oid, size_t oid_len, const char *value)
-{
-    size_t set = der_open(w, DER_SET);
-    size_t seq = der_open(w, DER_SEQUENCE);
-    der_prim(w, DER_OID, oid, oid_len);
-    der_prim(w, DER_UTF8_STRING, value, strlen(value));
-    der_close(w, seq);
-    der_close(w, set);
+    size_t set = gen_der_open(w, DER_SET);
+    size_t seq = gen_der_open(w, DER_SEQUENCE);
+    gen_der_prim(w, DER_OID, oid, oid_len);
+    gen_der_prim(w, DER_UTF8_STRING, value, strlen(value));
+    gen_der_close(w, seq);
+    gen_der_close(w, set);
 }
 
 static bool leap_year(unsigned y)
@@ -1465,7 +1329,7 @@ static bool leap_year(unsigned y)
 
 /* Seconds since 1970 as UTCTime (years 1950..2049) or GeneralizedTime (RFC 5280 4.1.2.5),
  * by counting off whole years and months: no time zone or libc time functions involved. */
-static void der_time(struct wbuf *w, uint64_t t)
+static void der_time(struct gen_buf *w, uint64_t t)
 {
     static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     uint64_t days = t / 86400;
@@ -1497,86 +1361,87 @@ static void der_time(struct wbuf *w, uint64_t t)
         s[n++] = (char)('0' + v[i] % 10);
     }
     s[n++] = 'Z';
-    der_prim(w, year >= 2050 ? DER_GENERALIZED_TIME : DER_UTC_TIME, s, n);
+    gen_der_prim(w, year >= 2050 ? DER_GENERALIZED_TIME : DER_UTC_TIME, s, n);
 }
 
 /* One Extension: SEQUENCE { extnID, critical (only when TRUE: DER omits defaults),
  * extnValue OCTET STRING { ... } }. Returns the OCTET STRING's mark for der_ext_end(). */
-static void der_ext_begin(struct wbuf *w, size_t mark[2], const uint8_t *oid, size_t n,
+static void der_ext_begin(struct gen_buf *w, size_t mark[2], const uint8_t *oid, size_t n,
                           bool critical)
 {
-    mark[0] = der_open(w, DER_SEQUENCE);
-    der_prim(w, DER_OID, oid, n);
+    mark[0] = gen_der_open(w, DER_SEQUENCE);
+    gen_der_prim(w, DER_OID, oid, n);
     if (critical)
-        der_prim(w, DER_BOOLEAN, (const uint8_t[]){0xff}, 1);
-    mark[1] = der_open(w, DER_OCTET_STRING);
+        gen_der_prim(w, DER_BOOLEAN, (const uint8_t[]){0xff}, 1);
+    mark[1] = gen_der_open(w, DER_OCTET_STRING);
 }
 
-static void der_ext_end(struct wbuf *w, const size_t mark[2])
+static void der_ext_end(struct gen_buf *w, const size_t mark[2])
 {
-    der_close(w, mark[1]);
-    der_close(w, mark[0]);
+    gen_der_close(w, mark[1]);
+    gen_der_close(w, mark[0]);
 }
 
 /* The extensions of a TLS server certificate, in the order public CAs write them. */
-static void der_extensions(struct wbuf *w, const char *const *san, size_t nsan, struct gen_rng *rng)
+static void der_extensions(struct gen_buf *w, const char *const *san, size_t nsan,
+                           struct gen_rng *rng)
 {
     size_t m[2];
-    size_t outer = der_open(w, DER_CTX3);
-    size_t list = der_open(w, DER_SEQUENCE);
+    size_t outer = gen_der_open(w, DER_CTX3);
+    size_t list = gen_der_open(w, DER_SEQUENCE);
     der_ext_begin(w, m, oid_key_usage, sizeof(oid_key_usage), true);
-    der_prim(w, DER_BIT_STRING, (const uint8_t[]){5, 0xa0}, 2); /* digitalSig, keyEncipher */
+    gen_der_prim(w, DER_BIT_STRING, (const uint8_t[]){5, 0xa0}, 2); /* digitalSig, keyEncipher */
     der_ext_end(w, m);
     der_ext_begin(w, m, oid_ext_key_usage, sizeof(oid_ext_key_usage), false);
-    size_t seq = der_open(w, DER_SEQUENCE);
-    der_prim(w, DER_OID, oid_server_auth, sizeof(oid_server_auth));
-    der_close(w, seq);
+    size_t seq = gen_der_open(w, DER_SEQUENCE);
+    gen_der_prim(w, DER_OID, oid_server_auth, sizeof(oid_server_auth));
+    gen_der_close(w, seq);
     der_ext_end(w, m);
     der_ext_begin(w, m, oid_basic_constraints, sizeof(oid_basic_constraints), true);
-    der_prim(w, DER_SEQUENCE, NULL, 0); /* cA FALSE is the default, so omitted */
+    gen_der_prim(w, DER_SEQUENCE, NULL, 0); /* cA FALSE is the default, so omitted */
     der_ext_end(w, m);
     uint8_t ski[20];
     gen_rng_fill(rng, ski, sizeof(ski));
     der_ext_begin(w, m, oid_subject_key_id, sizeof(oid_subject_key_id), false);
-    der_prim(w, DER_OCTET_STRING, ski, sizeof(ski));
+    gen_der_prim(w, DER_OCTET_STRING, ski, sizeof(ski));
     der_ext_end(w, m);
     der_ext_begin(w, m, oid_authority_key_id, sizeof(oid_authority_key_id), false);
-    seq = der_open(w, DER_SEQUENCE);
-    der_prim(w, DER_KEY_ID, ca_key_id, sizeof(ca_key_id));
-    der_close(w, seq);
+    seq = gen_der_open(w, DER_SEQUENCE);
+    gen_der_prim(w, DER_KEY_ID, ca_key_id, sizeof(ca_key_id));
+    gen_der_close(w, seq);
     der_ext_end(w, m);
     if (nsan > 0) {
         der_ext_begin(w, m, oid_subject_alt_name, sizeof(oid_subject_alt_name), false);
-        seq = der_open(w, DER_SEQUENCE);
+        seq = gen_der_open(w, DER_SEQUENCE);
         for (size_t i = 0; i < nsan; i++)
-            der_prim(w, DER_DNS_NAME, san[i], strlen(san[i]));
-        der_close(w, seq);
+            gen_der_prim(w, DER_DNS_NAME, san[i], strlen(san[i]));
+        gen_der_close(w, seq);
         der_ext_end(w, m);
     }
-    der_close(w, list);
-    der_close(w, outer);
+    gen_der_close(w, list);
+    gen_der_close(w, outer);
 }
 
-static void der_public_key(struct wbuf *w, struct gen_rng *rng)
+static void der_public_key(struct gen_buf *w, struct gen_rng *rng)
 {
-    size_t spki = der_open(w, DER_SEQUENCE);
+    size_t spki = gen_der_open(w, DER_SEQUENCE);
     der_algorithm(w, oid_rsa, sizeof(oid_rsa));
-    size_t bits = der_open(w, DER_BIT_STRING);
-    put8(w, 0); /* no unused bits */
-    size_t key = der_open(w, DER_SEQUENCE);
-    size_t mod = der_open(w, DER_INTEGER);
-    put8(w, 0); /* the top bit is set, so a zero keeps the INTEGER positive (X.690 8.3) */
-    uint8_t *n = w_room(w, 256);
+    size_t bits = gen_der_open(w, DER_BIT_STRING);
+    gen_buf_be(w, 0, 1); /* no unused bits */
+    size_t key = gen_der_open(w, DER_SEQUENCE);
+    size_t mod = gen_der_open(w, DER_INTEGER);
+    gen_buf_be(w, 0, 1); /* the top bit is set, so a zero keeps the INTEGER positive (X.690 8.3) */
+    uint8_t *n = gen_buf_room(w, 256);
     if (n != NULL) {
         gen_rng_fill(rng, n, 256);
         n[0] |= 0x80; /* a 2048-bit modulus */
         n[255] |= 1;  /* the product of two odd primes is odd */
     }
-    der_close(w, mod);
-    der_prim(w, DER_INTEGER, (const uint8_t[]){0x01, 0x00, 0x01}, 3); /* e = 65537 */
-    der_close(w, key);
-    der_close(w, bits);
-    der_close(w, spki);
+    gen_der_close(w, mod);
+    gen_der_prim(w, DER_INTEGER, (const uint8_t[]){0x01, 0x00, 0x01}, 3); /* e = 65537 */
+    gen_der_close(w, key);
+    gen_der_close(w, bits);
+    gen_der_close(w, spki);
 }
 
 static bool printable_name(const char *s)
@@ -1590,36 +1455,36 @@ static bool printable_name(const char *s)
     return true;
 }
 
-static void der_tbs(struct wbuf *w, const char *cn, const char *const *san, size_t nsan,
+static void der_tbs(struct gen_buf *w, const char *cn, const char *const *san, size_t nsan,
                     uint64_t not_before, struct gen_rng *rng)
 {
-    size_t tbs = der_open(w, DER_SEQUENCE);
-    size_t ver = der_open(w, DER_CTX0);
-    der_prim(w, DER_INTEGER, (const uint8_t[]){2}, 1); /* v3 */
-    der_close(w, ver);
+    size_t tbs = gen_der_open(w, DER_SEQUENCE);
+    size_t ver = gen_der_open(w, DER_CTX0);
+    gen_der_prim(w, DER_INTEGER, (const uint8_t[]){2}, 1); /* v3 */
+    gen_der_close(w, ver);
     uint8_t serial[16]; /* 128 random bits; positive and minimal (RFC 5280 4.1.2.2) */
     gen_rng_fill(rng, serial, sizeof(serial));
     serial[0] &= 0x7f;
     if (serial[0] == 0)
         serial[0] = 1;
-    der_prim(w, DER_INTEGER, serial, sizeof(serial));
+    gen_der_prim(w, DER_INTEGER, serial, sizeof(serial));
     der_algorithm(w, oid_sha256_rsa, sizeof(oid_sha256_rsa));
     /* The Name is a sequence from the root down: O first, so that its string form
      * (RFC 4514, last RDN first) reads "CN=Umbra Test CA,O=Umbra". */
-    size_t issuer = der_open(w, DER_SEQUENCE);
+    size_t issuer = gen_der_open(w, DER_SEQUENCE);
     der_rdn(w, oid_o, sizeof(oid_o), "Umbra");
     der_rdn(w, oid_cn, sizeof(oid_cn), "Umbra Test CA");
-    der_close(w, issuer);
-    size_t validity = der_open(w, DER_SEQUENCE);
+    gen_der_close(w, issuer);
+    size_t validity = gen_der_open(w, DER_SEQUENCE);
     der_time(w, not_before);
     der_time(w, not_before + 365 * 86400ull);
-    der_close(w, validity);
-    size_t subject = der_open(w, DER_SEQUENCE);
+    gen_der_close(w, validity);
+    size_t subject = gen_der_open(w, DER_SEQUENCE);
     der_rdn(w, oid_cn, sizeof(oid_cn), cn);
-    der_close(w, subject);
+    gen_der_close(w, subject);
     der_public_key(w, rng);
     der_extensions(w, san, nsan, rng);
-    der_close(w, tbs);
+    gen_der_close(w, tbs);
 }
 
 size_t gen_tls_certificate_der(uint8_t *out, size_t cap, const char *cn, const char *const *san,
@@ -1634,15 +1499,15 @@ size_t gen_tls_certificate_der(uint8_t *out, size_t cap, const char *cn, const c
         if (!printable_name(san[i]))
             return 0;
     }
-    struct wbuf w;
-    w_init(&w, out, cap);
-    size_t cert = der_open(&w, DER_SEQUENCE);
+    struct gen_buf w;
+    gen_buf_init(&w, out, cap);
+    size_t cert = gen_der_open(&w, DER_SEQUENCE);
     der_tbs(&w, cn, san, nsan, not_before_unix, rng);
     der_algorithm(&w, oid_sha256_rsa, sizeof(oid_sha256_rsa));
-    size_t sig = der_open(&w, DER_BIT_STRING);
-    put8(&w, 0);
-    put_random(&w, rng, 256);
-    der_close(&w, sig);
-    der_close(&w, cert);
-    return w.err ? 0 : w.len;
+    size_t sig = gen_der_open(&w, DER_BIT_STRING);
+    gen_buf_be(&w, 0, 1);
+    gen_buf_random(&w, 256, rng);
+    gen_der_close(&w, sig);
+    gen_der_close(&w, cert);
+    return gen_buf_done(&w);
 }

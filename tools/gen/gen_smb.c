@@ -115,6 +115,34 @@ static void put_header(struct gen_buf *b, const struct hdr *h, struct gen_rng *r
         gen_buf_zeros(b, 16);
 }
 
+/* Encryption ciphers ([MS-SMB2] 2.2.3.1.2): AES-128-GCM (2), AES-128-CCM (1). */
+static const uint16_t ciphers_offered[] = {0x0002, 0x0001};
+
+/*
+ * The two negotiate contexts, each behind ContextType, DataLength and 4 reserved bytes:
+ * SMB2_PREAUTH_INTEGRITY_CAPABILITIES (2.2.3.1.1): one hash, SHA-512 (1), and a 32-byte salt,
+ * as Windows sends (DataLength 2 + 2 + 2 + 32 = 38); then 8-byte alignment and
+ * SMB2_ENCRYPTION_CAPABILITIES (2.2.3.1.2) with the first @n of @ciphers. Client and server
+ * send the same shape, each with a salt of its own.
+ */
+static void put_contexts(struct gen_buf *b, const uint16_t *ciphers, size_t n, struct gen_rng *rng)
+{
+    gen_buf_le(b, 0x0001, 2);
+    gen_buf_le(b, 38, 2);
+    gen_buf_le(b, 0, 4);
+    gen_buf_le(b, 1, 2);  /* HashAlgorithmCount */
+    gen_buf_le(b, 32, 2); /* SaltLength */
+    gen_buf_le(b, 0x0001, 2);
+    gen_buf_random(b, 32, rng);
+    align8(b);
+    gen_buf_le(b, 0x0002, 2);
+    gen_buf_le(b, 2 + 2 * n, 2);
+    gen_buf_le(b, 0, 4);
+    gen_buf_le(b, n, 2); /* CipherCount */
+    for (size_t i = 0; i < n; i++)
+        gen_buf_le(b, ciphers[i], 2);
+}
+
 size_t gen_smb_negotiate_request(uint8_t *out, size_t cap, uint64_t message_id, struct gen_rng *rng)
 {
     if (out == NULL || rng == NULL)
@@ -139,23 +167,7 @@ size_t gen_smb_negotiate_request(uint8_t *out, size_t cap, uint64_t message_id, 
     align8(&b);
     gen_buf_patch_le(&b, ctx_off_at, (uint32_t)smb_off(&b), 4);
 
-    /* SMB2_PREAUTH_INTEGRITY_CAPABILITIES ([MS-SMB2] 2.2.3.1.1): one hash, SHA-512 (1), and a
-     * 32-byte salt, as Windows sends: DataLength 2 + 2 + 2 + 32 = 38 */
-    gen_buf_le(&b, 0x0001, 2);
-    gen_buf_le(&b, 38, 2);
-    gen_buf_le(&b, 0, 4);
-    gen_buf_le(&b, 1, 2);
-    gen_buf_le(&b, 32, 2);
-    gen_buf_le(&b, 0x0001, 2);
-    gen_buf_random(&b, 32, rng);
-    align8(&b);
-    /* SMB2_ENCRYPTION_CAPABILITIES (2.2.3.1.2): AES-128-GCM (2) preferred, AES-128-CCM (1) */
-    gen_buf_le(&b, 0x0002, 2);
-    gen_buf_le(&b, 6, 2);
-    gen_buf_le(&b, 0, 4);
-    gen_buf_le(&b, 2, 2);
-    gen_buf_le(&b, 0x0002, 2);
-    gen_buf_le(&b, 0x0001, 2);
+    put_contexts(&b, ciphers_offered, 2, rng); /* AES-128-GCM preferred, AES-128-CCM */
     return finish(&b);
 }
 
@@ -194,19 +206,7 @@ size_t gen_smb_negotiate_response(uint8_t *out, size_t cap, uint64_t message_id,
     gen_buf_bytes(&b, neg_token_init, sizeof neg_token_init);
     align8(&b);
     gen_buf_patch_le(&b, ctx_off_at, (uint32_t)smb_off(&b), 4);
-    gen_buf_le(&b, 0x0001, 2); /* preauth integrity: SHA-512 with the server's own salt */
-    gen_buf_le(&b, 38, 2);
-    gen_buf_le(&b, 0, 4);
-    gen_buf_le(&b, 1, 2);
-    gen_buf_le(&b, 32, 2);
-    gen_buf_le(&b, 0x0001, 2);
-    gen_buf_random(&b, 32, rng);
-    align8(&b);
-    gen_buf_le(&b, 0x0002, 2); /* encryption: the one cipher chosen, AES-128-GCM */
-    gen_buf_le(&b, 4, 2);
-    gen_buf_le(&b, 0, 4);
-    gen_buf_le(&b, 1, 2);
-    gen_buf_le(&b, 0x0002, 2);
+    put_contexts(&b, ciphers_offered, 1, rng); /* the one cipher chosen, AES-128-GCM */
     return finish(&b);
 }
 

@@ -10,6 +10,11 @@
 3. tshark reads the capture without one malformed packet, with IPv4/TCP/UDP checksums
    validated, and the clear-text fields read back as the scenario says: every TLS SNI and DNS
    query name is one of the scenario's internet names, and each name a behaviour uses shows up.
+   One exception, counted and printed: tshark's TCP reassembly reports "New fragment overlaps
+   old data (retransmission?)" on a retransmitted segment that straddles the end of a TLS record
+   it has already reassembled (the segment was seen once and then lost after the tap). The
+   bytes are the same both times (test_gen_sim checks that); the error is tshark's, on frames
+   it itself marks as retransmissions, not a malformed clear-text protocol.
 
 Usage: gen_small.py UMBRA_GEN SCENARIO   (exit 77 = skipped: tshark missing)
 """
@@ -127,12 +132,24 @@ def check_tshark(pcap, scenario_names, used_names):
     r = subprocess.run([tshark, "-n", "-r", pcap] + prefs + [
         "-Y", "_ws.malformed || ip.checksum.status == 0 || tcp.checksum.status == 0 || "
               "udp.checksum.status == 0 || _ws.expert.severity == error",
-        "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"],
+        "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message",
+        "-e", "tcp.analysis.flags", "-e", "_ws.col.Protocol"],
         capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         fail("tshark failed: " + r.stderr.strip())
-    if r.stdout.strip():
-        fail("tshark found malformed packets or bad checksums:\n" + r.stdout[:2000])
+    bad, reassembly = [], 0
+    for line in r.stdout.splitlines():
+        number, messages, analysis, proto = (line.split("\t") + ["", "", "", ""])[:4]
+        # tcp.analysis.flags is set on the frames tshark takes for retransmissions
+        if (proto == "TCP" and analysis and "New fragment overlaps old data" in messages
+                and "checksum" not in messages.lower()):
+            reassembly += 1
+        else:
+            bad.append(line)
+    if bad:
+        fail("tshark found malformed packets or bad checksums:\n" + "\n".join(bad[:20]))
+    print("tshark: %d TCP reassembly overlaps on retransmitted segments (tshark's own)"
+          % reassembly)
     r = subprocess.run([tshark, "-n", "-r", pcap, "-Y", "tls.handshake.type == 1 || dns.flags.response == 0",
                         "-T", "fields", "-e", "tls.handshake.extensions_server_name",
                         "-e", "dns.qry.name"], capture_output=True, text=True, timeout=300)

@@ -126,7 +126,7 @@ static void test_gen_smb_session_setup_request_wraps_token_in_neg_token_resp(voi
                   "0000000000000000"    /* PreviousSessionId */
                   "a10a 3008 a206 0404" /* [1] { SEQUENCE { [2] { OCTET STRING ( */
                   "????????");          /* 4 token bytes ) } } } */
-    assert_true(out[n - 4] & 0x80);     /* see put_neg_token_resp() */
+    assert_true(out[n - 4] & 0x80);     /* see gen_spnego_resp() */
 }
 
 static void test_gen_smb_neg_token_resp_uses_long_form_lengths(void **state)

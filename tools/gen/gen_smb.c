@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tools/gen/gen_rng.h"
+#include "tools/gen/gen_spnego.h"
 
 #define HDR_LEN       64 /* [MS-SMB2] 2.2.1.2 */
 #define NBT_LEN       4  /* Direct TCP transport header */
@@ -37,26 +38,6 @@ enum {
 
 /* Dialects offered by a Windows 10/11 client, oldest first ([MS-SMB2] 2.2.3). */
 static const uint16_t dialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
-
-/*
- * The negotiate response's security buffer: a GSS-API InitialContextToken (RFC 2743 3.1) for
- * SPNEGO (RFC 4178 4.2.1) whose negTokenInit lists the mechanisms a domain member offers:
- *   60 32                        [APPLICATION 0], 50 bytes
- *     06 06 2b0601050502         OID 1.3.6.1.5.5.2 (SPNEGO)
- *     a0 28                      [0] negTokenInit, 40 bytes
- *       30 26                    NegTokenInit SEQUENCE, 38 bytes
- *         a0 24                  [0] mechTypes, 36 bytes
- *           30 22                SEQUENCE OF, 34 bytes = 11 + 11 + 12
- *             06 09 2a864882f712010202   1.2.840.48018.1.2.2 (MS Kerberos; 48018 = 0x82f712)
- *             06 09 2a864886f712010202   1.2.840.113554.1.2.2 (Kerberos 5; 113554 = 0x86f712)
- *             06 0a 2b0601040182370202 0a 1.3.6.1.4.1.311.2.2.10 (NTLMSSP; 311 = 0x8237)
- */
-static const uint8_t neg_token_init[] = {
-        0x60, 0x32, 0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02, 0xa0, 0x28, 0x30,
-        0x26, 0xa0, 0x24, 0x30, 0x22, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12,
-        0x01, 0x02, 0x02, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02,
-        0x02, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a,
-};
 
 /* SMB2 fields count offsets from the SMB2 header, NBT_LEN bytes into the buffer. */
 
@@ -200,53 +181,17 @@ size_t gen_smb_negotiate_response(uint8_t *out, size_t cap, uint64_t message_id,
     gen_buf_le(&b, now_ns / 100 + FILETIME_1970, 8); /* SystemTime */
     gen_buf_le(&b, 0, 8);                            /* ServerStartTime: 0 from current Windows */
     gen_buf_le(&b, HDR_LEN + 64, 2); /* SecurityBufferOffset: right after the 64 fixed bytes */
-    gen_buf_le(&b, sizeof neg_token_init, 2);
+    size_t len_at = b.len;
+    gen_buf_le(&b, 0, 2); /* SecurityBufferLength, patched */
     size_t ctx_off_at = b.len;
     gen_buf_le(&b, 0, 4);
-    gen_buf_bytes(&b, neg_token_init, sizeof neg_token_init);
+    /* the mechanisms a domain member's server offers, MS Kerberos first (gen_spnego.h) */
+    size_t blob = gen_spnego_init(&b, 0, NULL);
+    gen_buf_patch_le(&b, len_at, (uint16_t)blob, 2);
     align8(&b);
     gen_buf_patch_le(&b, ctx_off_at, (uint32_t)smb_off(&b), 4);
     put_contexts(&b, ciphers_offered, 1, rng); /* the one cipher chosen, AES-128-GCM */
     return finish(&b);
-}
-
-/* negState [0] ENUMERATED accept-completed (0): a0 03 0a 01 00 (RFC 4178 4.2.2) */
-static const uint8_t neg_state_completed[] = {0xa0, 0x03, 0x0a, 0x01, 0x00};
-
-/*
- * A SPNEGO negTokenResp (RFC 4178 4.2.2) around @token_len random bytes:
- *   a1 L  [1] NegotiationToken.negTokenResp
- *     30 L  NegTokenResp SEQUENCE
- *       (a0 03 0a 01 00  negState accept-completed, when @completed)
- *       (a2 L  [2] responseToken, when @token_len > 0
- *         04 L  OCTET STRING, the token)
- * The token's mechanism is left unnamed (no supportedMech), so no dissector is told to take
- * the random bytes for a Kerberos message. Returns the blob's length.
- */
-static size_t put_neg_token_resp(struct gen_buf *b, size_t token_len, int completed,
-                                 struct gen_rng *rng)
-{
-    size_t start = b->len;
-    size_t resp = gen_der_open(b, 0xa1);
-    size_t seq = gen_der_open(b, 0x30);
-    if (completed)
-        gen_buf_bytes(b, neg_state_completed, sizeof neg_state_completed);
-    if (token_len > 0) {
-        size_t resp_token = gen_der_open(b, 0xa2);
-        gen_buf_be(b, 0x04, 1);
-        gen_der_len(b, token_len);
-        gen_buf_random(b, token_len, rng);
-        gen_der_close(b, resp_token);
-    }
-    gen_der_close(b, seq);
-    gen_der_close(b, resp);
-    /* A dissector that guesses the mechanism (Wireshark takes the negotiate response's first,
-     * Kerberos) reads the token's first bytes as a GSS framing byte (0x60), a raw AP-REQ or
-     * AP-REP tag (0x6e, 0x6f) or a little-endian RFC 1964/4121 TOK_ID (first byte 0x01..0x05);
-     * a first byte with the top bit set is none of these, so random bytes stay opaque. */
-    if (token_len > 0 && !b->err)
-        b->p[b->len - token_len] |= 0x80; /* the token ends the blob */
-    return b->len - start;
 }
 
 /* Tokens are at least the two bytes every mechanism's token starts with (a TOK_ID or a DER
@@ -278,7 +223,7 @@ size_t gen_smb_session_setup_request(uint8_t *out, size_t cap, uint64_t message_
     size_t len_at = b.len;
     gen_buf_le(&b, 0, 2); /* SecurityBufferLength, patched */
     gen_buf_le(&b, 0, 8); /* PreviousSessionId */
-    size_t blob = put_neg_token_resp(&b, token_len, 0, rng);
+    size_t blob = gen_spnego_resp(&b, token_len, false, rng);
     gen_buf_patch_le(&b, len_at, (uint16_t)blob, 2);
     return finish(&b);
 }
@@ -303,7 +248,7 @@ size_t gen_smb_session_setup_response(uint8_t *out, size_t cap, uint64_t message
     gen_buf_le(&b, HDR_LEN + 8, 2); /* SecurityBufferOffset */
     size_t len_at = b.len;
     gen_buf_le(&b, 0, 2);
-    size_t blob = put_neg_token_resp(&b, token_len, 1, rng);
+    size_t blob = gen_spnego_resp(&b, token_len, true, rng);
     gen_buf_patch_le(&b, len_at, (uint16_t)blob, 2);
     return finish(&b);
 }
@@ -381,15 +326,15 @@ size_t gen_smb_tree_connect_response(uint8_t *out, size_t cap, uint64_t message_
     return finish(&b);
 }
 
-size_t gen_smb_encrypted(uint8_t *out, size_t cap, uint64_t session_id, size_t payload_len,
-                         struct gen_rng *rng)
+size_t gen_smb_encrypted_head(uint8_t *out, size_t cap, uint64_t session_id, size_t payload_len,
+                              struct gen_rng *rng)
 {
     if (out == NULL || rng == NULL || payload_len == 0 ||
         payload_len > GEN_SMB_STREAM_MAX - GEN_SMB_TRANSFORM_LEN)
         return 0;
     struct gen_buf b;
     gen_buf_init(&b, out, cap);
-    gen_buf_zeros(&b, NBT_LEN);
+    gen_buf_be(&b, GEN_SMB_TRANSFORM_LEN + payload_len, NBT_LEN); /* Direct TCP: all of it */
     gen_buf_bytes(&b, "\xfdSMB", 4);
     gen_buf_random(&b, 16, rng);              /* Signature: the AES-GCM tag */
     gen_buf_random(&b, 12, rng);              /* Nonce: 12 bytes for AES-GCM ... */
@@ -398,6 +343,15 @@ size_t gen_smb_encrypted(uint8_t *out, size_t cap, uint64_t session_id, size_t p
     gen_buf_le(&b, 0, 2);                     /* Reserved */
     gen_buf_le(&b, 0x0001, 2);                /* Flags: Encrypted (3.1.1) */
     gen_buf_le(&b, session_id, 8);
-    gen_buf_random(&b, payload_len, rng);
-    return finish(&b);
+    return b.err ? 0 : b.len;
+}
+
+size_t gen_smb_encrypted(uint8_t *out, size_t cap, uint64_t session_id, size_t payload_len,
+                         struct gen_rng *rng)
+{
+    size_t head = gen_smb_encrypted_head(out, cap, session_id, payload_len, rng);
+    if (head == 0 || payload_len > cap - head)
+        return 0;
+    gen_rng_fill(rng, out + head, payload_len);
+    return head + payload_len;
 }

@@ -114,4 +114,14 @@ size_t gen_smb_tree_connect_response(uint8_t *out, size_t cap, uint64_t message_
 size_t gen_smb_encrypted(uint8_t *out, size_t cap, uint64_t session_id, size_t payload_len,
                          struct gen_rng *rng);
 
+/*
+ * gen_smb_encrypted_head() - the first NBT + GEN_SMB_TRANSFORM_LEN bytes of what
+ * gen_smb_encrypted() writes, for a message whose @payload_len random bytes the caller sends
+ * after them without holding them (a megabyte of file data). The Direct TCP length counts them.
+ *
+ * Return: the bytes written (56), or 0 as gen_smb_encrypted().
+ */
+size_t gen_smb_encrypted_head(uint8_t *out, size_t cap, uint64_t session_id, size_t payload_len,
+                              struct gen_rng *rng);
+
 #endif

@@ -14,7 +14,15 @@
    old data (retransmission?)" on a retransmitted segment that straddles the end of a TLS record
    it has already reassembled (the segment was seen once and then lost after the tap). The
    bytes are the same both times (test_gen_sim checks that); the error is tshark's, on frames
-   it itself marks as retransmissions, not a malformed clear-text protocol.
+   it itself marks as retransmissions, not a malformed clear-text protocol. Two more, from
+   tshark 4.0's SSH dissector (Debian 12's): it takes every ECDH-style key to be curve25519's
+   32 bytes, so sntrup761x25519-sha512's keys (1158 + 32 = 1190 bytes from the client, 1039 +
+   32 = 1071 from the server, OpenSSH's PROTOCOL file) are "Invalid key length", and it does not
+   decode an ssh-ed25519 signature blob (4 + 11 + 4 + 64 = 83 bytes, RFC 8709 6), which it
+   reports as "Decoded 19 bytes, but packet legnth is 83 bytes" (sic).
+4. SSH banners: every SSH conversation the labels name (admin sessions, lateral hops, shells
+   over SSH) shows a client and a server identification string in tshark, each one of the
+   published version strings of the implementations the generator models.
 
 Usage: gen_small.py UMBRA_GEN SCENARIO   (exit 77 = skipped: tshark missing)
 """
@@ -122,6 +130,41 @@ def check_labels(pcap, labels_path):
     return labels
 
 
+# tshark 4.0's SSH dissector on correct sntrup761x25519 and ssh-ed25519 messages (see above).
+TSHARK40_SSH = {"Invalid key length: 1190", "Invalid key length: 1071",
+                "Decoded 19 bytes", " but packet legnth is 83 bytes"}
+
+# The identification strings of the SSH implementations, as each publishes them: OpenSSH
+# 9.6p1 on Ubuntu 24.04, 9.2p1 on Debian 12, PuTTY 0.81, Paramiko 3.4.0, Windows' OpenSSH 8.1.
+SSH_BANNERS = {"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3",
+               "SSH-2.0-PuTTY_Release_0.81", "SSH-2.0-paramiko_3.4.0",
+               "SSH-2.0-OpenSSH_for_Windows_8.1"}
+
+
+def check_ssh_banners(pcap, labels):
+    tshark = shutil.which("tshark")
+    r = subprocess.run([tshark, "-n", "-r", pcap, "-Y", "ssh.protocol", "-T", "fields",
+                        "-e", "ip.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "tcp.dstport",
+                        "-e", "ssh.protocol"], capture_output=True, text=True, timeout=300)
+    seen = collections.defaultdict(set)
+    for line in r.stdout.splitlines():
+        src, sport, dst, dport, banner = line.split("\t")
+        if banner not in SSH_BANNERS:
+            fail("tshark read an SSH banner no modelled implementation sends: %r" % banner)
+        side = "client" if dport == "22" else "server"
+        key = (src, int(sport)) if side == "client" else (dst, int(dport))
+        seen[key].add(side)
+    want = [lab for lab in labels if lab["proto"] == "tcp" and lab["dport"] == 22
+            and lab["behaviour"] in ("admin", "lateral", "shell")]
+    if not want:
+        fail("the scenario has no SSH conversation to check")
+    for lab in want:
+        if seen.get((lab["src"], lab["sport"])) != {"client", "server"}:
+            fail("SSH flow %s:%d -> %s:22 (%s) lacks a banner in tshark"
+                 % (lab["src"], lab["sport"], lab["dst"], lab["behaviour"]))
+    print("tshark: %d SSH conversations, each with both banners, all published ones" % len(want))
+
+
 def check_tshark(pcap, scenario_names, used_names):
     tshark = shutil.which("tshark")
     if tshark is None:
@@ -137,19 +180,21 @@ def check_tshark(pcap, scenario_names, used_names):
         capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         fail("tshark failed: " + r.stderr.strip())
-    bad, reassembly = [], 0
+    bad, reassembly, ssh_known = [], 0, 0
     for line in r.stdout.splitlines():
         number, messages, analysis, proto = (line.split("\t") + ["", "", "", ""])[:4]
         # tcp.analysis.flags is set on the frames tshark takes for retransmissions
         if (proto == "TCP" and analysis and "New fragment overlaps old data" in messages
                 and "checksum" not in messages.lower()):
             reassembly += 1
+        elif proto == "SSHv2" and all(m in TSHARK40_SSH for m in messages.split(",")):
+            ssh_known += 1
         else:
             bad.append(line)
     if bad:
         fail("tshark found malformed packets or bad checksums:\n" + "\n".join(bad[:20]))
-    print("tshark: %d TCP reassembly overlaps on retransmitted segments (tshark's own)"
-          % reassembly)
+    print("tshark: %d TCP reassembly overlaps on retransmitted segments, %d SSH key exchanges "
+          "tshark 4.0 cannot decode (both tshark's own)" % (reassembly, ssh_known))
     r = subprocess.run([tshark, "-n", "-r", pcap, "-Y", "tls.handshake.type == 1 || dns.flags.response == 0",
                         "-T", "fields", "-e", "tls.handshake.extensions_server_name",
                         "-e", "dns.qry.name"], capture_output=True, text=True, timeout=300)
@@ -172,12 +217,26 @@ def scenario_names(path):
     """The internet names in the scenario file, read with a plain text scan (no YAML
     library in the standard library): every 'name: X' inside the internet list."""
     names, used, section = [], set(), None
+    domain, site = "corp.example", None
+
+    def value(line, key):
+        return line.split(key)[1].split(",")[0].strip(" }")
+
     for raw in open(path):
         line = raw.split("#")[0].rstrip()
         if line and not line.startswith(" "):
             section = line.rstrip(":").strip()
+        if line.startswith("domain:"):
+            domain = value(line, "domain:")
         if section == "internet" and "name:" in line:
-            names.append(line.split("name:")[1].split(",")[0].strip(" }"))
+            names.append(value(line, "name:"))
+        # The network's own hosts are looked up (and RDP's TLS names them) as NAME.DOMAIN.
+        if section == "datacenter" and "name:" in line:
+            names.append(value(line, "name:") + "." + domain)
+        if section == "sites" and "name:" in line:
+            site = value(line, "name:")
+        if section == "sites" and line.strip().startswith("hosts:"):
+            names += ["%s-%d.%s" % (site, k, domain) for k in range(1, int(value(line, "hosts:")) + 1)]
         if section in ("benign", "campaigns"):
             for key in ("dest:", "c2:"):
                 if key in line:
@@ -205,9 +264,10 @@ def main():
             fail("seeds 1 and 2 wrote the same capture")
         print("determinism: seed 1 twice identical (%d bytes), seed 2 different"
               % os.path.getsize(b_pcap))
-        check_labels(b_pcap, b_labels)
+        labels = check_labels(b_pcap, b_labels)
         names, used = scenario_names(scenario)
         check_tshark(b_pcap, names, used)
+        check_ssh_banners(b_pcap, labels)
     finally:
         shutil.rmtree(tmp)
     print("PASS")

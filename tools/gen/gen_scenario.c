@@ -33,7 +33,7 @@ struct y_dc {
     unsigned servers_count;
 };
 struct y_dest {
-    char *name, *kind, *rtt, *weight;
+    char *name, *kind, *rtt, *weight, *ttl;
 };
 struct y_web {
     char *visits_per_hour, *pages_per_visit, *page_size, *asset_size, *assets_per_page, *think;
@@ -44,14 +44,43 @@ struct y_ntp {
 struct y_checkin {
     char *dest, *interval, *jitter, *share, *request, *response;
 };
+struct y_quic {
+    char *share;
+};
+struct y_smb {
+    char *sessions_per_hour, *read, *write;
+};
+struct y_krb {
+    char *tgs_per_hour, *gpo_interval;
+};
+struct y_backup {
+    char *at, *interval, *size;
+};
+struct y_admin {
+    char *sessions_per_hour, *commands;
+};
+struct y_scanner {
+    char *at, *interval, *rate;
+    char **ports;
+    unsigned ports_count;
+};
 struct y_benign {
     struct y_web *web;
     struct y_ntp *ntp;
     struct y_checkin *checkins;
     unsigned checkins_count;
+    struct y_quic *quic;
+    struct y_smb *smb;
+    struct y_krb *kerberos;
+    struct y_backup *backup;
+    struct y_admin *admin;
+    struct y_scanner *scanner;
 };
 struct y_campaign {
     char *id, *type, *host, *c2, *start, *end, *interval, *jitter, *request, *response;
+    char *via, *commands, *key_gap, *think, *output, *rate, *dwell, *size;
+    char **targets, **ports, **chain, **hops, **stage_from;
+    unsigned targets_count, ports_count, chain_count, hops_count, stage_from_count;
 };
 struct y_top {
     char *name, *seed, *start, *duration, *domain;
@@ -67,6 +96,15 @@ struct y_top {
 
 #define STR(key, type, member)                                                                     \
     CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, type, member, 0, 255)
+#define MAP(key, type, member, fields)                                                             \
+    CYAML_FIELD_MAPPING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, type, member, fields)
+#define LIST(key, type, member, max)                                                               \
+    CYAML_FIELD_SEQUENCE(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, type, member, &str_entry,  \
+                         0, max)
+
+static const cyaml_schema_value_t str_entry = {
+        CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, 255),
+};
 
 static const cyaml_schema_field_t os_fields[] = {
         STR("windows", struct y_os, windows),
@@ -105,11 +143,9 @@ static const cyaml_schema_field_t dc_fields[] = {
         CYAML_FIELD_END,
 };
 static const cyaml_schema_field_t dest_fields[] = {
-        STR("name", struct y_dest, name),
-        STR("kind", struct y_dest, kind),
-        STR("rtt", struct y_dest, rtt),
-        STR("weight", struct y_dest, weight),
-        CYAML_FIELD_END,
+        STR("name", struct y_dest, name), STR("kind", struct y_dest, kind),
+        STR("rtt", struct y_dest, rtt),   STR("weight", struct y_dest, weight),
+        STR("ttl", struct y_dest, ttl),   CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t dest_schema = {
         CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_dest, dest_fields),
@@ -139,6 +175,39 @@ static const cyaml_schema_field_t checkin_fields[] = {
 static const cyaml_schema_value_t checkin_schema = {
         CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct y_checkin, checkin_fields),
 };
+static const cyaml_schema_field_t quic_fields[] = {
+        STR("share", struct y_quic, share),
+        CYAML_FIELD_END,
+};
+static const cyaml_schema_field_t smb_fields[] = {
+        STR("sessions_per_hour", struct y_smb, sessions_per_hour),
+        STR("read", struct y_smb, read),
+        STR("write", struct y_smb, write),
+        CYAML_FIELD_END,
+};
+static const cyaml_schema_field_t krb_fields[] = {
+        STR("tgs_per_hour", struct y_krb, tgs_per_hour),
+        STR("gpo_interval", struct y_krb, gpo_interval),
+        CYAML_FIELD_END,
+};
+static const cyaml_schema_field_t backup_fields[] = {
+        STR("at", struct y_backup, at),
+        STR("interval", struct y_backup, interval),
+        STR("size", struct y_backup, size),
+        CYAML_FIELD_END,
+};
+static const cyaml_schema_field_t admin_fields[] = {
+        STR("sessions_per_hour", struct y_admin, sessions_per_hour),
+        STR("commands", struct y_admin, commands),
+        CYAML_FIELD_END,
+};
+static const cyaml_schema_field_t scanner_fields[] = {
+        STR("at", struct y_scanner, at),
+        STR("interval", struct y_scanner, interval),
+        STR("rate", struct y_scanner, rate),
+        LIST("ports", struct y_scanner, ports, GEN_PORTS_MAX),
+        CYAML_FIELD_END,
+};
 static const cyaml_schema_field_t benign_fields[] = {
         CYAML_FIELD_MAPPING_PTR("web", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct y_benign,
                                 web, web_fields),
@@ -146,6 +215,12 @@ static const cyaml_schema_field_t benign_fields[] = {
                                 ntp, ntp_fields),
         CYAML_FIELD_SEQUENCE("checkins", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct y_benign,
                              checkins, &checkin_schema, 0, GEN_CHECKINS_MAX),
+        MAP("quic", struct y_benign, quic, quic_fields),
+        MAP("smb", struct y_benign, smb, smb_fields),
+        MAP("kerberos", struct y_benign, kerberos, krb_fields),
+        MAP("backup", struct y_benign, backup, backup_fields),
+        MAP("admin", struct y_benign, admin, admin_fields),
+        MAP("scanner", struct y_benign, scanner, scanner_fields),
         CYAML_FIELD_END,
 };
 static const cyaml_schema_field_t campaign_fields[] = {
@@ -159,6 +234,19 @@ static const cyaml_schema_field_t campaign_fields[] = {
         STR("jitter", struct y_campaign, jitter),
         STR("request", struct y_campaign, request),
         STR("response", struct y_campaign, response),
+        STR("via", struct y_campaign, via),
+        STR("commands", struct y_campaign, commands),
+        STR("key_gap", struct y_campaign, key_gap),
+        STR("think", struct y_campaign, think),
+        STR("output", struct y_campaign, output),
+        STR("rate", struct y_campaign, rate),
+        STR("dwell", struct y_campaign, dwell),
+        STR("size", struct y_campaign, size),
+        LIST("targets", struct y_campaign, targets, GEN_TARGETS_MAX),
+        LIST("ports", struct y_campaign, ports, GEN_PORTS_MAX),
+        LIST("chain", struct y_campaign, chain, GEN_CHAIN_MAX),
+        LIST("hops", struct y_campaign, hops, GEN_CHAIN_MAX - 1),
+        LIST("stage_from", struct y_campaign, stage_from, GEN_CHAIN_MAX),
         CYAML_FIELD_END,
 };
 static const cyaml_schema_value_t campaign_schema = {
@@ -364,10 +452,23 @@ static int lookup(const char *s, const char *const *names, int n)
     return -1;
 }
 
-static const char *const role_names[GEN_ROLE_COUNT] = {"dc", "file", "web", "db", "jump", "backup"};
+static const char *const role_names[GEN_ROLE_COUNT] = {"dc",   "file",   "web",    "db",
+                                                       "jump", "backup", "scanner"};
 static const char *const os_names[GEN_OS_COUNT] = {"windows", "macos", "linux"};
 static const char *const kind_names[GEN_DEST_COUNT] = {"web", "cdn", "service"};
-static const char *const campaign_names[GEN_CAMPAIGN_COUNT] = {"beacon"};
+static const char *const campaign_names[GEN_CAMPAIGN_COUNT] = {"beacon", "shell", "scan", "lateral",
+                                                               "exfil"};
+static const char *const via_names[GEN_VIA_COUNT] = {"smb", "winrm", "rdp", "ssh", "tls"};
+
+const char *gen_via_name(enum gen_via via)
+{
+    return via < GEN_VIA_COUNT ? via_names[via] : "?";
+}
+
+const char *gen_campaign_type_name(enum gen_campaign_type t)
+{
+    return t < GEN_CAMPAIGN_COUNT ? campaign_names[t] : "?";
+}
 
 const char *gen_role_name(enum gen_role role)
 {
@@ -420,6 +521,36 @@ static void get_time(struct ld *ld, const char *w, const char *s, uint64_t *out)
     *out = (uint64_t)timegm(&tm) * 1000000000ull;
 }
 
+/* "445" or "1-1024". */
+static void get_ports(struct ld *ld, const char *w, const char *s, struct gen_port_range *r)
+{
+    unsigned a, b;
+    char tail;
+    int n = sscanf(s, "%u-%u%c", &a, &b, &tail);
+    if (n == 1 && strchr(s, '-') == NULL)
+        b = a;
+    else if (n != 2)
+        a = 0;
+    if (a < 1 || a > 65535 || b < a || b > 65535) {
+        fail(ld, w, "expected a port like 445 or a range like 1-1024, got '%s'", s);
+        return;
+    }
+    r->first = (uint16_t)a;
+    r->last = (uint16_t)b;
+}
+
+static void get_name_list(struct ld *ld, const char *sect, long i, const char *key, char *const *ys,
+                          unsigned n, char (*out)[GEN_NAME_MAX], size_t *nout)
+{
+    char w[96], k[48];
+    for (unsigned j = 0; j < n; j++) {
+        snprintf(k, sizeof k, "%s[%u]", key, j);
+        where(w, sizeof w, sect, i, k);
+        get_name(ld, w, ys[j], NULL, out[j]);
+    }
+    *nout = n;
+}
+
 /* ---- sections ---- */
 
 static void load_site(struct ld *ld, const struct y_site *y, long i, struct gen_site *s)
@@ -445,6 +576,176 @@ static void load_site(struct ld *ld, const struct y_site *y, long i, struct gen_
     if (!ld->failed && s->os_share[0] + s->os_share[1] + s->os_share[2] <= 0)
         fail(ld, W("os"), "at least one share must be above 0");
 #undef W
+}
+
+/* The services of benign.*: defaults and their sources are in docs/SCENARIOS.md. */
+static void load_services(struct ld *ld, const struct y_benign *b, struct gen_services *v)
+{
+    const uint64_t S = 1000000000ull;
+    const struct y_quic noq = {0};
+    const struct y_smb nos = {0};
+    const struct y_krb nok = {0};
+    const struct y_backup nob = {0};
+    const struct y_admin noa = {0};
+    const struct y_scanner nosc = {0};
+    const struct y_quic *q = b->quic ? b->quic : &noq;
+    const struct y_smb *smb = b->smb ? b->smb : &nos;
+    const struct y_krb *k = b->kerberos ? b->kerberos : &nok;
+    const struct y_backup *bk = b->backup ? b->backup : &nob;
+    const struct y_admin *ad = b->admin ? b->admin : &noa;
+    const struct y_scanner *scn = b->scanner ? b->scanner : &nosc;
+    get_num(ld, "benign.quic.share", q->share, 0.3, 0, 1, &v->quic_share);
+    get_num(ld, "benign.smb.sessions_per_hour", smb->sessions_per_hour, 4, 0, 3600,
+            &v->smb_per_hour);
+    get_size(ld, "benign.smb.read", smb->read, 2000000, &v->smb_read);
+    get_size(ld, "benign.smb.write", smb->write, 200000, &v->smb_write);
+    get_num(ld, "benign.kerberos.tgs_per_hour", k->tgs_per_hour, 6, 0, 3600, &v->tgs_per_hour);
+    get_dur(ld, "benign.kerberos.gpo_interval", k->gpo_interval, 90 * 60 * S, &v->gpo_interval_ns);
+    if (!ld->failed && v->gpo_interval_ns != 0 && v->gpo_interval_ns < 60 * S)
+        fail(ld, "benign.kerberos.gpo_interval", "must be 0 (off) or at least 1m");
+    get_dur(ld, "benign.backup.at", bk->at, 3600 * S, &v->backup_at_ns);
+    get_dur(ld, "benign.backup.interval", bk->interval, 86400 * S, &v->backup_interval_ns);
+    if (!ld->failed && v->backup_interval_ns < 60 * S)
+        fail(ld, "benign.backup.interval", "must be at least 1m");
+    get_size(ld, "benign.backup.size", bk->size, 200000000, &v->backup_size);
+    get_num(ld, "benign.admin.sessions_per_hour", ad->sessions_per_hour, 2, 0, 3600,
+            &v->admin_per_hour);
+    uint64_t cmds;
+    get_uint(ld, "benign.admin.commands", ad->commands, 12, 1, 10000, &cmds);
+    v->admin_commands = (uint32_t)cmds;
+    get_dur(ld, "benign.scanner.at", scn->at, 2 * 3600 * S, &v->scanner_at_ns);
+    get_dur(ld, "benign.scanner.interval", scn->interval, 86400 * S, &v->scanner_interval_ns);
+    if (!ld->failed && v->scanner_interval_ns < 60 * S)
+        fail(ld, "benign.scanner.interval", "must be at least 1m");
+    get_num(ld, "benign.scanner.rate", scn->rate, 50, 0.001, 1e6, &v->scanner_rate);
+    /* A credentialed scanner's discovery ports: remote access, web, Windows and databases. */
+    static const uint16_t def_ports[] = {21,  22,  23,   25,   53,   80,   135,  139,
+                                         443, 445, 1433, 3306, 3389, 5432, 5985, 8080};
+    if (scn->ports_count == 0) {
+        v->scanner_nports = sizeof def_ports / sizeof def_ports[0];
+        memcpy(v->scanner_ports, def_ports, sizeof def_ports);
+    }
+    for (unsigned i = 0; i < scn->ports_count; i++) {
+        char w[64];
+        uint64_t port;
+        snprintf(w, sizeof w, "benign.scanner.ports[%u]", i);
+        get_uint(ld, w, scn->ports[i], 0, 1, 65535, &port);
+        v->scanner_ports[v->scanner_nports++] = (uint16_t)port;
+    }
+}
+
+static void load_campaign(struct ld *ld, const struct y_campaign *yc, long i,
+                          const struct gen_scenario *sc, struct gen_campaign *c)
+{
+    const uint64_t S = 1000000000ull;
+    char w[96];
+#define W(key) (where(w, sizeof w, "campaigns", i, key), w)
+    get_name(ld, W("id"), yc->id, NULL, c->id);
+    if (yc->type == NULL)
+        fail(ld, W("type"), "missing");
+    c->type = (enum gen_campaign_type)get_enum(ld, W("type"), yc->type, campaign_names,
+                                               GEN_CAMPAIGN_COUNT, 0);
+    /* Who acts: the host, or the chain's first host. */
+    if (c->type == GEN_CAMPAIGN_LATERAL) {
+        if (yc->chain_count < 2)
+            fail(ld, W("chain"), "a lateral movement needs at least two hosts");
+        get_name_list(ld, "campaigns", i, "chain", yc->chain, yc->chain_count, c->chain,
+                      &c->nchain);
+        if (!ld->failed)
+            memcpy(c->host, c->chain[0], GEN_NAME_MAX);
+    } else {
+        get_name(ld, W("host"), yc->host, NULL, c->host);
+    }
+    bool needs_c2 = c->type == GEN_CAMPAIGN_BEACON || c->type == GEN_CAMPAIGN_EXFIL ||
+                    c->type == GEN_CAMPAIGN_SHELL;
+    if (needs_c2)
+        get_name(ld, W("c2"), yc->c2, NULL, c->c2);
+    else if (yc->c2 != NULL)
+        fail(ld, W("c2"), "a %s campaign has no c2", campaign_names[c->type]);
+    get_dur(ld, W("start"), yc->start, 0, &c->start_ns);
+    get_dur(ld, W("end"), yc->end, sc->duration_ns, &c->end_ns);
+    if (!ld->failed && c->end_ns <= c->start_ns)
+        fail(ld, W("end"), "must be after start");
+    get_dur(ld, W("interval"), yc->interval, 60 * S, &c->interval_ns);
+    if (!ld->failed && c->interval_ns < S / 10)
+        fail(ld, W("interval"), "must be at least 100ms");
+    get_num(ld, W("jitter"), yc->jitter, 0.1, 0, 0.9, &c->jitter);
+    get_size(ld, W("request"), yc->request, 300, &c->request);
+    get_size(ld, W("response"), yc->response, 150, &c->response);
+    /* shell */
+    c->via = (enum gen_via)get_enum(ld, W("via"), yc->via, via_names, GEN_VIA_COUNT,
+                                    c->type == GEN_CAMPAIGN_SHELL ? GEN_VIA_SSH : GEN_VIA_SMB);
+    if (!ld->failed && c->type == GEN_CAMPAIGN_SHELL && c->via != GEN_VIA_SSH &&
+        c->via != GEN_VIA_TLS)
+        fail(ld, W("via"), "a shell runs over ssh or tls, got '%s'", yc->via);
+    uint64_t cmds;
+    get_uint(ld, W("commands"), yc->commands, 20, 1, 100000, &cmds);
+    c->commands = (uint32_t)cmds;
+    get_dur(ld, W("key_gap"), yc->key_gap, 200 * 1000000ull, &c->key_gap_ns);
+    get_dur(ld, W("think"), yc->think, 8 * S, &c->think_ns);
+    get_size(ld, W("output"), yc->output, 1500, &c->output);
+    /* scan */
+    for (unsigned j = 0; j < yc->targets_count; j++) {
+        char k[32];
+        snprintf(k, sizeof k, "targets[%u]", j);
+        get_subnet(ld, W(k), yc->targets[j], &c->target_net[j], &c->target_prefix[j]);
+    }
+    c->ntargets = yc->targets_count;
+    for (unsigned j = 0; j < yc->ports_count; j++) {
+        char k[32];
+        snprintf(k, sizeof k, "ports[%u]", j);
+        get_ports(ld, W(k), yc->ports[j], &c->ports[j]);
+    }
+    c->nports = yc->ports_count;
+    if (!ld->failed && c->type == GEN_CAMPAIGN_SCAN && (c->ntargets == 0 || c->nports == 0))
+        fail(ld, W(c->ntargets == 0 ? "targets" : "ports"), "a scan needs targets and ports");
+    get_num(ld, W("rate"), yc->rate, 10, 0.001, 1e6, &c->rate);
+    /* lateral: one way for every hop, or one per hop */
+    size_t hops = c->nchain > 1 ? c->nchain - 1 : 0;
+    if (!ld->failed && yc->hops_count > 1 && yc->hops_count != hops)
+        fail(ld, W("hops"), "give one way for every hop or one per hop (%zu), not %u", hops,
+             yc->hops_count);
+    for (size_t j = 0; j < hops && !ld->failed; j++) {
+        char k[32];
+        snprintf(k, sizeof k, "hops[%zu]", yc->hops_count > 1 ? j : 0);
+        const char *v = yc->hops_count == 0 ? NULL : yc->hops[yc->hops_count > 1 ? j : 0];
+        c->hop_via[j] = (enum gen_via)get_enum(ld, W(k), v, via_names, GEN_VIA_COUNT, GEN_VIA_SMB);
+        if (!ld->failed && c->hop_via[j] == GEN_VIA_TLS)
+            fail(ld, W(k), "a hop goes over smb, winrm, rdp or ssh");
+    }
+    get_dur(ld, W("dwell"), yc->dwell, 15 * 60 * S, &c->dwell_ns);
+    /* exfil */
+    get_name_list(ld, "campaigns", i, "stage_from", yc->stage_from, yc->stage_from_count,
+                  c->stage_from, &c->nstage);
+    get_size(ld, W("size"), yc->size, 100000000, &c->size);
+#undef W
+}
+
+/* The host called @name: a workstation "SITE-N" (N from 1 to the site's hosts) or a server. */
+static bool host_exists(const struct gen_scenario *sc, const char *name, bool servers)
+{
+    for (size_t k = 0; k < sc->nservers && servers; k++)
+        if (strcmp(sc->servers[k].name, name) == 0)
+            return true;
+    const char *dash = strrchr(name, '-');
+    if (dash == NULL)
+        return false;
+    char *end;
+    unsigned long n = strtoul(dash + 1, &end, 10);
+    for (size_t k = 0; k < sc->nsites; k++)
+        if (strlen(sc->sites[k].name) == (size_t)(dash - name) &&
+            strncmp(sc->sites[k].name, name, (size_t)(dash - name)) == 0 && *end == '\0' &&
+            n >= 1 && n <= sc->sites[k].hosts)
+            return true;
+    return false;
+}
+
+static bool dest_exists(const struct gen_scenario *sc, const char *name)
+{
+    for (size_t j = 0; j < sc->ndests; j++)
+        if (strcmp(sc->dests[j].name, name) == 0)
+            return true;
+    return false;
 }
 
 static void load_top(struct ld *ld, const struct y_top *y, struct gen_scenario *sc)
@@ -507,6 +808,16 @@ static void load_top(struct ld *ld, const struct y_top *y, struct gen_scenario *
         get_dur(ld, w, yd->rtt, 0, &d->extra_rtt_ns);
         where(w, sizeof w, "internet", i, "weight");
         get_num(ld, w, yd->weight, 1, 0, 1e9, &d->weight);
+        /* Record TTLs as such names have them: CDNs short, web sites minutes, services an
+         * hour. */
+        uint64_t ttl_ns, def_ttl = d->kind == GEN_DEST_CDN   ? 60
+                                   : d->kind == GEN_DEST_WEB ? 300
+                                                             : 3600;
+        where(w, sizeof w, "internet", i, "ttl");
+        get_dur(ld, w, yd->ttl, def_ttl * 1000000000ull, &ttl_ns);
+        if (!ld->failed && (ttl_ns < 1000000000ull || ttl_ns > 86400ull * 7 * 1000000000ull))
+            fail(ld, w, "must be from 1s to 7d");
+        d->ttl_s = (uint32_t)(ttl_ns / 1000000000ull);
     }
 
     /* Benign behaviour; defaults and their sources are in docs/SCENARIOS.md. */
@@ -546,76 +857,50 @@ static void load_top(struct ld *ld, const struct y_top *y, struct gen_scenario *
         get_size(ld, w, yc->response, 400, &c->response);
     }
 
+    load_services(ld, b, &sc->svc);
+
     sc->ncampaigns = y->campaigns_count;
-    for (unsigned i = 0; i < y->campaigns_count; i++) {
-        const struct y_campaign *yc = &y->campaigns[i];
-        struct gen_campaign *c = &sc->campaigns[i];
-        where(w, sizeof w, "campaigns", i, "id");
-        get_name(ld, w, yc->id, NULL, c->id);
-        where(w, sizeof w, "campaigns", i, "type");
-        if (yc->type == NULL)
-            fail(ld, w, "missing");
-        c->type = (enum gen_campaign_type)get_enum(ld, w, yc->type, campaign_names,
-                                                   GEN_CAMPAIGN_COUNT, 0);
-        where(w, sizeof w, "campaigns", i, "host");
-        get_name(ld, w, yc->host, NULL, c->host);
-        where(w, sizeof w, "campaigns", i, "c2");
-        get_name(ld, w, yc->c2, NULL, c->c2);
-        where(w, sizeof w, "campaigns", i, "start");
-        get_dur(ld, w, yc->start, 0, &c->start_ns);
-        where(w, sizeof w, "campaigns", i, "end");
-        get_dur(ld, w, yc->end, sc->duration_ns, &c->end_ns);
-        if (!ld->failed && c->end_ns <= c->start_ns)
-            fail(ld, w, "must be after start");
-        where(w, sizeof w, "campaigns", i, "interval");
-        get_dur(ld, w, yc->interval, 60 * 1000000000ull, &c->interval_ns);
-        if (!ld->failed && c->interval_ns < 100000000ull)
-            fail(ld, w, "must be at least 100ms");
-        where(w, sizeof w, "campaigns", i, "jitter");
-        get_num(ld, w, yc->jitter, 0.1, 0, 0.9, &c->jitter);
-        where(w, sizeof w, "campaigns", i, "request");
-        get_size(ld, w, yc->request, 300, &c->request);
-        where(w, sizeof w, "campaigns", i, "response");
-        get_size(ld, w, yc->response, 150, &c->response);
-    }
+    for (unsigned i = 0; i < y->campaigns_count; i++)
+        load_campaign(ld, &y->campaigns[i], i, sc, &sc->campaigns[i]);
 }
 
 /* Names that refer to other entries: checked once everything is loaded. */
 static void check_refs(struct ld *ld, struct gen_scenario *sc)
 {
-    char w[96];
+    char w[160];
     for (size_t i = 0; i < sc->ncheckins && !ld->failed; i++) {
-        size_t j = 0;
-        while (j < sc->ndests && strcmp(sc->dests[j].name, sc->checkins[i].dest) != 0)
-            j++;
         where(w, sizeof w, "benign.checkins", (long)i, "dest");
-        if (j == sc->ndests)
+        if (!dest_exists(sc, sc->checkins[i].dest))
             fail(ld, w, "'%s' is not in internet", sc->checkins[i].dest);
     }
     for (size_t i = 0; i < sc->ncampaigns && !ld->failed; i++) {
         const struct gen_campaign *c = &sc->campaigns[i];
-        size_t j = 0;
-        while (j < sc->ndests && strcmp(sc->dests[j].name, c->c2) != 0)
-            j++;
         where(w, sizeof w, "campaigns", (long)i, "c2");
-        if (j == sc->ndests)
+        if (c->c2[0] != '\0' && !dest_exists(sc, c->c2))
             fail(ld, w, "'%s' is not in internet", c->c2);
-        /* "SITE-N": workstation N (from 1) of SITE */
-        const char *dash = strrchr(c->host, '-');
-        bool ok = false;
-        if (dash != NULL) {
-            char *end;
-            unsigned long n = strtoul(dash + 1, &end, 10);
-            for (size_t k = 0; k < sc->nsites && !ok; k++)
-                ok = strlen(sc->sites[k].name) == (size_t)(dash - c->host) &&
-                     strncmp(sc->sites[k].name, c->host, (size_t)(dash - c->host)) == 0 &&
-                     *end == '\0' && n >= 1 && n <= sc->sites[k].hosts;
+        for (size_t j = 0; j < c->nchain && !ld->failed; j++) {
+            char k[48];
+            snprintf(k, sizeof k, "chain[%zu]", j);
+            where(w, sizeof w, "campaigns", (long)i, k);
+            if (!host_exists(sc, c->chain[j], true))
+                fail(ld, w, "'%s' is neither a workstation (SITE-N) nor a server", c->chain[j]);
+            for (size_t m = 0; m < j && !ld->failed; m++)
+                if (strcmp(c->chain[m], c->chain[j]) == 0)
+                    fail(ld, w, "'%s' is already chain[%zu]", c->chain[j], m);
+        }
+        for (size_t j = 0; j < c->nstage && !ld->failed; j++) {
+            char k[48];
+            snprintf(k, sizeof k, "stage_from[%zu]", j);
+            where(w, sizeof w, "campaigns", (long)i, k);
+            if (!host_exists(sc, c->stage_from[j], true) ||
+                host_exists(sc, c->stage_from[j], false))
+                fail(ld, w, "'%s' is not a server", c->stage_from[j]);
         }
         where(w, sizeof w, "campaigns", (long)i, "host");
-        if (!ok)
+        if (!ld->failed && !host_exists(sc, c->host, true))
             fail(ld, w,
-                 "'%s' is not a workstation: expected SITE-N with N from 1 to the "
-                 "site's hosts",
+                 "'%s' is neither a workstation (SITE-N, N from 1 to the site's hosts) nor a "
+                 "server",
                  c->host);
     }
 }

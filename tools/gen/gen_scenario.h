@@ -16,12 +16,13 @@
 enum gen_os { GEN_OS_WINDOWS, GEN_OS_MACOS, GEN_OS_LINUX, GEN_OS_COUNT };
 
 enum gen_role {
-    GEN_ROLE_DC,     /* domain controller: DNS, Kerberos, LDAP, NTP for the domain */
-    GEN_ROLE_FILE,   /* file server: SMB */
-    GEN_ROLE_WEB,    /* internal web server: HTTPS */
-    GEN_ROLE_DB,     /* database server */
-    GEN_ROLE_JUMP,   /* the admins' jump host */
-    GEN_ROLE_BACKUP, /* backup server */
+    GEN_ROLE_DC,      /* domain controller: DNS, Kerberos, LDAP, NTP for the domain */
+    GEN_ROLE_FILE,    /* file server: SMB */
+    GEN_ROLE_WEB,     /* internal web server: HTTPS */
+    GEN_ROLE_DB,      /* database server */
+    GEN_ROLE_JUMP,    /* the admins' jump host */
+    GEN_ROLE_BACKUP,  /* backup server: the others send it their backups */
+    GEN_ROLE_SCANNER, /* the vulnerability scanner */
     GEN_ROLE_COUNT,
 };
 
@@ -50,6 +51,7 @@ struct gen_dest {
     enum gen_dest_kind kind;
     uint64_t extra_rtt_ns; /* beyond the site's internet_rtt */
     double weight;         /* popularity among destinations of its kind */
+    uint32_t ttl_s;        /* its DNS records' TTL */
 };
 
 struct gen_web {
@@ -70,19 +72,79 @@ struct gen_checkin {
     uint64_t response;
 };
 
-enum gen_campaign_type { GEN_CAMPAIGN_BEACON, GEN_CAMPAIGN_COUNT };
+/* Periodic-or-Poisson services of workstations and servers; 0 rates turn one off. */
+struct gen_services {
+    double quic_share;        /* of web page loads by QUIC-capable browsers, over HTTP/3 */
+    double smb_per_hour;      /* file-server sessions per workstation at the busiest hour */
+    uint64_t smb_read;        /* median bytes read in one */
+    uint64_t smb_write;       /* median bytes written in one */
+    double tgs_per_hour;      /* Kerberos service-ticket requests per workstation */
+    uint64_t gpo_interval_ns; /* group-policy refresh: LDAP and SYSVOL reads from a DC */
+    uint64_t backup_interval_ns;
+    uint64_t backup_at_ns; /* first backup, since the start */
+    uint64_t backup_size;  /* median bytes each server sends per backup */
+    double admin_per_hour; /* admin sessions from each jump host */
+    uint32_t admin_commands;
+    uint64_t scanner_at_ns; /* when the vulnerability scanners sweep the sites */
+    uint64_t scanner_interval_ns;
+    double scanner_rate; /* probes per second */
+    uint16_t scanner_ports[32];
+    size_t scanner_nports;
+};
+
+enum gen_campaign_type {
+    GEN_CAMPAIGN_BEACON,  /* C2 check-ins over TLS */
+    GEN_CAMPAIGN_SHELL,   /* an interactive shell inside SSH or TLS */
+    GEN_CAMPAIGN_SCAN,    /* port and host scans */
+    GEN_CAMPAIGN_LATERAL, /* a chain of hosts, each reached from the one before */
+    GEN_CAMPAIGN_EXFIL,   /* staging from file servers, then an upload */
+    GEN_CAMPAIGN_COUNT
+};
+
+/* How a lateral hop or a shell reaches its target. */
+enum gen_via { GEN_VIA_SMB, GEN_VIA_WINRM, GEN_VIA_RDP, GEN_VIA_SSH, GEN_VIA_TLS, GEN_VIA_COUNT };
+
+#define GEN_CHAIN_MAX   8
+#define GEN_PORTS_MAX   32
+#define GEN_TARGETS_MAX 8
+
+/* A port range of a scan: first..last. */
+struct gen_port_range {
+    uint16_t first, last;
+};
 
 struct gen_campaign {
     char id[GEN_NAME_MAX];
     enum gen_campaign_type type;
-    char host[GEN_NAME_MAX]; /* the compromised workstation, "SITE-N" */
-    char c2[GEN_NAME_MAX];   /* an internet destination */
+    char host[GEN_NAME_MAX]; /* the compromised host: "SITE-N" or a server's name */
+    char c2[GEN_NAME_MAX];   /* an internet destination (beacon, shell over TLS, exfil) */
     uint64_t start_ns;       /* since the scenario's start */
     uint64_t end_ns;
     uint64_t interval_ns;
     double jitter;
     uint64_t request;
     uint64_t response;
+    /* shell */
+    enum gen_via via;
+    uint32_t commands;
+    uint64_t key_gap_ns;
+    uint64_t think_ns;
+    uint64_t output;
+    /* scan */
+    uint32_t target_net[GEN_TARGETS_MAX], target_prefix[GEN_TARGETS_MAX];
+    size_t ntargets;
+    struct gen_port_range ports[GEN_PORTS_MAX];
+    size_t nports;
+    double rate; /* probes per second */
+    /* lateral */
+    char chain[GEN_CHAIN_MAX][GEN_NAME_MAX]; /* chain[0] is host */
+    enum gen_via hop_via[GEN_CHAIN_MAX - 1];
+    size_t nchain;
+    uint64_t dwell_ns;
+    /* exfil */
+    char stage_from[GEN_CHAIN_MAX][GEN_NAME_MAX];
+    size_t nstage;
+    uint64_t size;
 };
 
 #define GEN_SITES_MAX     64
@@ -106,6 +168,7 @@ struct gen_scenario {
     size_t ndests;
     struct gen_web web;
     uint64_t ntp_interval_ns;
+    struct gen_services svc;
     struct gen_checkin checkins[GEN_CHECKINS_MAX];
     size_t ncheckins;
     struct gen_campaign campaigns[GEN_CAMPAIGNS_MAX];
@@ -120,5 +183,7 @@ int gen_scenario_load(const char *path, struct gen_scenario *sc, char *err, size
 
 const char *gen_role_name(enum gen_role role);
 const char *gen_os_name(enum gen_os os);
+const char *gen_via_name(enum gen_via via);
+const char *gen_campaign_type_name(enum gen_campaign_type t);
 
 #endif

@@ -160,6 +160,8 @@ struct gen_sess {
     uint64_t id;
 };
 
+#define RANDOM_POOL (1u << 20) /* a power of two */
+
 struct gen_sim {
     struct gen_sim_config cfg;
     struct ev *heap;
@@ -173,6 +175,7 @@ struct gen_sim {
     uint64_t frames_live;
     uint64_t sess_ids;
     struct gen_sim_stats st;
+    uint8_t *pool; /* RANDOM_POOL random bytes, the source of every random payload */
 };
 
 /* ---- events ---- */
@@ -246,6 +249,14 @@ struct gen_sim *gen_sim_create(const struct gen_sim_config *cfg)
     if (sim == NULL)
         return NULL;
     sim->cfg = *cfg;
+    sim->pool = malloc(RANDOM_POOL);
+    if (sim->pool == NULL) {
+        free(sim);
+        return NULL;
+    }
+    struct gen_rng rng;
+    gen_rng_init(&rng, cfg->seed, 0x9001000000000000ull);
+    gen_rng_fill(&rng, sim->pool, RANDOM_POOL);
     return sim;
 }
 
@@ -276,6 +287,7 @@ void gen_sim_destroy(struct gen_sim **simp)
         }
     }
     free(sim->heap);
+    free(sim->pool);
     while (sim->live != NULL) {
         struct gen_sess *s = sim->live;
         sim->live = s->live_next;
@@ -468,31 +480,27 @@ static void sess_finish(struct gen_sess *s)
 
 /* ---- frame building ---- */
 
-/* Random bytes [@off, @off + @n) of the stream @seed: byte o is byte o % 8 of the hash of
- * (seed, o / 8), so any range can be made again on its own. */
-static void random_at(uint64_t seed, uint64_t off, uint8_t *out, uint64_t n)
+/* Random bytes [@off, @off + @n) of the stream @seed: a window of the run's random pool that
+ * starts at an offset drawn from @seed, so any range can be made again on its own (a
+ * retransmission carries the bytes of the original) at the cost of a memcpy: making payload
+ * bytes is most of the generator's work. Two messages may share bytes of the pool; a sensor
+ * of encrypted traffic sees high-entropy bytes either way. */
+static void random_at(const uint8_t *pool, uint64_t seed, uint64_t off, uint8_t *out, uint64_t n)
 {
-    uint64_t end = off + n;
-    while (off < end && (off & 7) != 0) {
-        *out++ = (uint8_t)(gen_rng_mix(seed + (off >> 3)) >> (8 * (off & 7)));
-        off++;
-    }
-    while (end - off >= 8) {
-        uint64_t v = gen_rng_mix(seed + (off >> 3));
-        for (int i = 0; i < 8; i++)
-            out[i] = (uint8_t)(v >> (8 * i));
-        out += 8;
-        off += 8;
-    }
-    while (off < end) {
-        *out++ = (uint8_t)(gen_rng_mix(seed + (off >> 3)) >> (8 * (off & 7)));
-        off++;
+    uint64_t at = (gen_rng_mix(seed) + off) & (RANDOM_POOL - 1);
+    while (n > 0) {
+        uint64_t k = RANDOM_POOL - at < n ? RANDOM_POOL - at : n;
+        memcpy(out, pool + at, k);
+        out += k;
+        n -= k;
+        at = 0;
     }
 }
 
 /* Bytes [@off, @off + @n) of a message. Random content is a function of the message's seed
  * and the offset alone, so a retransmission carries the same bytes as the original. */
-static void msg_copy(const struct msg *m, uint64_t off, uint8_t *out, uint64_t n)
+static void msg_copy(const uint8_t *pool, const struct msg *m, uint64_t off, uint8_t *out,
+                     uint64_t n)
 {
     uint64_t end = off + n;
     while (off < end) {
@@ -514,10 +522,10 @@ static void msg_copy(const struct msg *m, uint64_t off, uint8_t *out, uint64_t n
                 memcpy(out, hdr + in, k);
             } else {
                 k = rec_len - in < k ? rec_len - in : k;
-                random_at(m->seed, off, out, k);
+                random_at(pool, m->seed, off, out, k);
             }
         } else {
-            random_at(m->seed, off, out, k);
+            random_at(pool, m->seed, off, out, k);
         }
         out += k;
         off += k;
@@ -525,14 +533,15 @@ static void msg_copy(const struct msg *m, uint64_t off, uint8_t *out, uint64_t n
 }
 
 /* Payload bytes [@off, @off + @n) of @side's stream, across messages. */
-static void stream_copy(const struct side *sd, uint64_t off, uint8_t *out, uint64_t n)
+static void stream_copy(const uint8_t *pool, const struct side *sd, uint64_t off, uint8_t *out,
+                        uint64_t n)
 {
     for (const struct msg *m = sd->msgs; m != NULL && n > 0; m = m->next) {
         if (off >= m->start + m->len)
             continue;
         uint64_t in = off - m->start;
         uint64_t k = m->len - in < n ? m->len - in : n;
-        msg_copy(m, in, out, k);
+        msg_copy(pool, m, in, out, k);
         out += k;
         off += k;
         n -= k;
@@ -695,7 +704,7 @@ static int tcp_segment(struct gen_sess *s, int side, uint8_t flags, uint64_t off
     }
     size_t hl = gen_wire_hdr_len(&h);
     if (plen > 0)
-        stream_copy(sd, off, f->bytes + hl, plen);
+        stream_copy(s->sim->pool, sd, off, f->bytes + hl, plen);
     f->len = (uint32_t)gen_wire_finish(&h, f->bytes, plen);
     f->s = s;
     f->side = (uint8_t)side;
@@ -1131,7 +1140,7 @@ int gen_sess_send(struct gen_sess *s, int side, enum gen_fill fill, const uint8_
                         .bytes = (uint8_t *)bytes,
                         .n = (uint32_t)n,
                         .fill = (uint8_t)fill};
-        msg_copy(&m, 0, f->bytes + hl, len);
+        msg_copy(s->sim->pool, &m, 0, f->bytes + hl, len);
         f->len = (uint32_t)gen_wire_finish(&h, f->bytes, len);
         f->s = s;
         f->side = (uint8_t)side;
@@ -1283,7 +1292,8 @@ int gen_sim_run(struct gen_sim *sim, uint64_t until_ns)
         int rc = 0;
         switch (e.kind) {
         case EV_WAKE:
-            e.fn(sim, e.obj, e.arg);
+            if (!sim->no_new) /* after the end, actors start nothing new */
+                e.fn(sim, e.obj, e.arg);
             break;
         case EV_EMIT:
             rc = on_emit(sim, e.obj);

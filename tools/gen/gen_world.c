@@ -4,6 +4,9 @@
  */
 #include "tools/gen/gen_world.h"
 
+#include "tools/gen/gen_actor.h"
+
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,82 +14,18 @@
 #include <string.h>
 
 #include "tools/gen/gen_dns.h"
-#include "tools/gen/gen_ntp.h"
+#include "tools/gen/gen_krb.h"
 #include "tools/gen/gen_script.h"
+#include "tools/gen/gen_smb.h"
 #include "tools/gen/gen_tls.h"
 
-#define MS            GEN_NS_PER_MS
-#define SEC           GEN_NS_PER_S
-#define DNS_CACHE     8
+#define MS            GEN_MS
+#define SEC           GEN_SEC
 #define DEST_NET      0xc6120000u     /* 198.18.0.0/15 */
 #define LAN_DELAY_NS  (200 * 1000ull) /* a workstation to its site's tap: one switch hop */
-#define CLIENT_BPS    1000000000ull
+#define DC_DELAY_NS   (50 * 1000ull)  /* a server to the data centre's tap */
+#define LAN_BPS       1000000000ull
 #define DC_SERVER_BPS 10000000000ull
-
-struct host {
-    char name[GEN_NAME_MAX];
-    uint32_t ip;
-    uint8_t mac[6];
-    uint32_t site; /* the sensor point it sits behind; nsites for the data centre */
-    enum gen_os os;
-    enum gen_role role; /* servers only */
-    bool server;
-    enum gen_tls_profile browser;
-    enum gen_tls_profile system_tls; /* the OS's own TLS client (check-ins) */
-    uint32_t next_port;
-    struct {
-        uint32_t dest;
-        uint64_t expires;
-    } dns[DNS_CACHE];
-    uint32_t dns_next;
-};
-
-struct dest {
-    uint32_t ip;
-    const struct gen_dest *cfg;
-    uint32_t ttl_s;
-    uint8_t hops;
-};
-
-struct actor;
-/* What an actor does once a name is resolved: @action is the actor's own. */
-typedef void actor_go_fn(struct actor *a, uint32_t dest, uint32_t action);
-
-struct actor {
-    struct gen_world *w;
-    uint32_t host;
-    uint32_t id;
-    struct gen_rng rng;
-    actor_go_fn *go;
-    const struct gen_label *label;     /* of its flows */
-    const struct gen_label *dns_label; /* of its lookups */
-    /* per kind */
-    uint32_t pages_left;
-    uint32_t dest;
-    const struct gen_checkin *checkin;
-    const struct gen_campaign *campaign;
-};
-
-struct gen_world {
-    const struct gen_scenario *sc;
-    struct gen_sim *sim;
-    struct host *hosts;
-    size_t nhosts;
-    size_t nws; /* workstations: hosts[0, nws) */
-    struct dest *dests;
-    uint32_t *dcs; /* host indexes of the domain controllers */
-    size_t ndcs;
-    struct actor *actors;
-    size_t nactors;
-    double *web_weights;               /* per destination: its weight if kind web, else 0 */
-    struct gen_label *campaign_labels; /* two per campaign: its flows, its lookups */
-    char (*point_names)[GEN_NAME_MAX];
-};
-
-static const struct gen_label label_web = {.behaviour = "web"};
-static const struct gen_label label_dns = {.behaviour = "dns"};
-static const struct gen_label label_ntp = {.behaviour = "ntp"};
-static const struct gen_label label_checkin = {.behaviour = "checkin"};
 
 /* ---- hosts and paths ---- */
 
@@ -144,38 +83,58 @@ static void endpoint(const struct host *h, uint16_t port, struct gen_endpoint *e
     ep->stack = os_stack(h->os);
 }
 
-/* A flow from host @c to data-centre server @s, seen at @c's point. */
-static void path_to_server(const struct gen_world *w, const struct host *c, const struct host *s,
-                           uint16_t sport, uint16_t dport, struct gen_flow_params *p)
+/* The one-way delay from @h to the tap of its own point. */
+static uint64_t tap_delay(const struct host *h)
+{
+    return h->server ? DC_DELAY_NS : LAN_DELAY_NS;
+}
+
+/* The round trip from the data centre to site @site, or 0 for the data centre itself. */
+static uint64_t dc_rtt(const struct gen_scenario *sc, uint32_t site)
+{
+    return site < sc->nsites ? sc->sites[site].dc_rtt_ns : 0;
+}
+
+/*
+ * A flow from host @c to host @s, seen at @c's point (each flow is captured once, at its
+ * client's sensor). The far side's delay is the WAN between the two points: a site's dc_rtt to
+ * reach the data centre, the sum of both sites' to go from one site to another through it.
+ */
+static void path_to_host(const struct gen_world *w, const struct host *c, const struct host *s,
+                         struct gen_flow_params *p)
 {
     const struct gen_scenario *sc = w->sc;
-    endpoint(c, sport, &p->ep[0]);
-    endpoint(s, dport, &p->ep[1]);
     p->point = c->site;
-    if (c->site < sc->nsites) {
-        const struct gen_site *site = &sc->sites[c->site];
-        gateway_mac(c->site, p->ep[1].mac);
-        p->d_ns[0] = LAN_DELAY_NS;
-        p->d_ns[1] = site->dc_rtt_ns / 2 > LAN_DELAY_NS ? site->dc_rtt_ns / 2 - LAN_DELAY_NS
-                                                        : LAN_DELAY_NS / 2;
-        p->hops[1] = 2;
-        p->loss = site->loss;
-        p->bps[0] = site->uplink_bps;
-        p->bps[1] = site->uplink_bps;
-    } else {
-        p->d_ns[0] = p->d_ns[1] = 50 * 1000; /* one data-centre switch */
-        p->bps[0] = p->bps[1] = DC_SERVER_BPS;
+    p->d_ns[0] = tap_delay(c);
+    if (c->site == s->site) { /* one switched network: the tap sees the server's own MAC */
+        p->d_ns[1] = tap_delay(s);
+        uint64_t bps = c->server && s->server ? DC_SERVER_BPS : LAN_BPS;
+        p->bps[0] = p->bps[1] = bps;
+        return;
     }
+    gateway_mac(c->site, p->ep[1].mac);
+    uint64_t rtt = dc_rtt(sc, c->site) + dc_rtt(sc, s->site);
+    p->d_ns[1] = rtt / 2 > p->d_ns[0] ? rtt / 2 - p->d_ns[0] : p->d_ns[0] / 2;
+    p->hops[1] = c->server || s->server ? 2 : 4;
+    uint64_t bps = DC_SERVER_BPS;
+    double loss = 0;
+    for (int i = 0; i < 2; i++) {
+        uint32_t site = (i == 0 ? c : s)->site;
+        if (site < sc->nsites) {
+            bps = sc->sites[site].uplink_bps < bps ? sc->sites[site].uplink_bps : bps;
+            loss = sc->sites[site].loss > loss ? sc->sites[site].loss : loss;
+        }
+    }
+    p->loss = loss;
+    p->bps[0] = p->bps[1] = bps;
 }
 
 /* A flow from host @c to internet destination @d, seen at @c's point. */
 static void path_to_internet(const struct gen_world *w, const struct host *c, const struct dest *d,
-                             uint16_t sport, uint16_t dport, struct gen_flow_params *p)
+                             struct gen_flow_params *p)
 {
     const struct gen_scenario *sc = w->sc;
-    endpoint(c, sport, &p->ep[0]);
     p->ep[1].ip = d->ip;
-    p->ep[1].port = dport;
     gateway_mac(c->site, p->ep[1].mac);
     p->ep[1].stack = &gen_stack_linux; /* most of the web's servers */
     p->point = c->site;
@@ -188,11 +147,44 @@ static void path_to_internet(const struct gen_world *w, const struct host *c, co
         bps = sc->sites[c->site].uplink_bps;
     }
     rtt += d->cfg->extra_rtt_ns;
-    p->d_ns[0] = c->server ? 50 * 1000 : LAN_DELAY_NS;
+    p->d_ns[0] = tap_delay(c);
     p->d_ns[1] = rtt / 2 > p->d_ns[0] ? rtt / 2 - p->d_ns[0] : p->d_ns[0];
     p->hops[1] = d->hops;
     p->bps[0] = bps;
     p->bps[1] = bps;
+}
+
+void actor_flow(struct actor *a, uint32_t target, uint8_t proto, uint16_t sport, uint16_t dport,
+                struct gen_flow_params *p)
+{
+    struct gen_world *w = a->w;
+    struct host *c = &w->hosts[a->host];
+    *p = (struct gen_flow_params){
+            .proto = proto, .label = a->label, .hop = a->hop, .listening = true, .syn_retries = 2};
+    endpoint(c, sport ? sport : ephemeral_port(c, &a->rng), &p->ep[0]);
+    if (target < w->sc->ndests) {
+        p->ep[1].port = dport;
+        path_to_internet(w, c, &w->dests[target], p);
+    } else {
+        endpoint(&w->hosts[target - w->sc->ndests], dport, &p->ep[1]);
+        path_to_host(w, c, &w->hosts[target - w->sc->ndests], p);
+    }
+}
+
+int actor_start(struct actor *a, const struct gen_flow_params *p)
+{
+    if (gen_sess_start(a->w->sim, gen_sim_now(a->w->sim), p) != NULL)
+        return 0;
+    free(p->app_ctx);
+    return -ENOMEM;
+}
+
+void actor_target_name(const struct gen_world *w, uint32_t target, char *buf, size_t cap)
+{
+    if (target < w->sc->ndests)
+        snprintf(buf, cap, "%s", w->dests[target].cfg->name);
+    else
+        snprintf(buf, cap, "%s.%s", w->hosts[target - w->sc->ndests].name, w->sc->domain);
 }
 
 /* ---- time of day ---- */
@@ -213,7 +205,7 @@ static double diurnal(const struct gen_world *w, uint64_t t_ns)
 
 /* The next time of a Poisson process of @per_hour events an hour at the busiest time, thinned
  * by the time of day (Lewis and Shedler's method). UINT64_MAX when past the end. */
-static uint64_t next_activity(struct actor *a, uint64_t from, double per_hour)
+uint64_t actor_next_activity(struct actor *a, uint64_t from, double per_hour)
 {
     const struct gen_world *w = a->w;
     if (per_hour <= 0)
@@ -231,24 +223,38 @@ static uint64_t next_activity(struct actor *a, uint64_t from, double per_hour)
 
 /* ---- DNS ---- */
 
-static bool dns_cached(struct host *h, uint32_t dest, uint64_t now)
+/* Active Directory's DNS gives the A records hosts register for themselves a TTL of 20
+ * minutes (1200 s, the DnsUpdate default). */
+#define AD_HOST_TTL_S 1200
+
+static bool dns_cached(struct host *h, uint32_t target, uint64_t now)
 {
-    for (int i = 0; i < DNS_CACHE; i++)
-        if (h->dns[i].dest == dest + 1 && h->dns[i].expires > now)
+    for (int i = 0; i < GEN_DNS_CACHE; i++)
+        if (h->dns[i].target == target + 1 && h->dns[i].expires > now)
             return true;
     return false;
 }
 
-static void dns_remember(struct host *h, uint32_t dest, uint64_t expires)
+static void dns_remember(struct host *h, uint32_t target, uint64_t expires)
 {
-    for (int i = 0; i < DNS_CACHE; i++)
-        if (h->dns[i].dest == dest + 1) {
+    for (int i = 0; i < GEN_DNS_CACHE; i++)
+        if (h->dns[i].target == target + 1) {
             h->dns[i].expires = expires;
             return;
         }
-    h->dns[h->dns_next].dest = dest + 1;
+    h->dns[h->dns_next].target = target + 1;
     h->dns[h->dns_next].expires = expires;
-    h->dns_next = (h->dns_next + 1) % DNS_CACHE;
+    h->dns_next = (h->dns_next + 1) % GEN_DNS_CACHE;
+}
+
+static uint32_t target_ttl(const struct gen_world *w, uint32_t target)
+{
+    return target < w->sc->ndests ? w->dests[target].cfg->ttl_s : AD_HOST_TTL_S;
+}
+
+static uint32_t target_ip(const struct gen_world *w, uint32_t target)
+{
+    return target < w->sc->ndests ? w->dests[target].ip : w->hosts[target - w->sc->ndests].ip;
 }
 
 static void lookup_done(struct gen_sess *s, void *owner, uint64_t cookie)
@@ -256,38 +262,34 @@ static void lookup_done(struct gen_sess *s, void *owner, uint64_t cookie)
     (void)s;
     struct actor *a = owner;
     struct gen_world *w = a->w;
-    uint32_t dest = (uint32_t)(cookie >> 32);
+    uint32_t target = (uint32_t)(cookie >> 32);
     uint32_t action = (uint32_t)cookie;
     uint64_t now = gen_sim_now(w->sim);
-    dns_remember(&w->hosts[a->host], dest, now + (uint64_t)w->dests[dest].ttl_s * SEC);
-    a->go(a, dest, action);
+    dns_remember(&w->hosts[a->host], target, now + (uint64_t)target_ttl(w, target) * SEC);
+    a->go(a, target, action);
 }
 
-/*
- * Resolve destination @dest for actor @a, then a->go(@dest, @action): at once when the host
- * has the name cached, else after a query to its domain controller (the hosts' resolver, as in
- * an Active Directory network) has been answered.
- */
-static void resolve(struct actor *a, uint32_t dest, uint32_t action)
+/* The resolver is the host's domain controller (as in an Active Directory network); a domain
+ * controller resolves with itself, so its lookups do not cross the wire. */
+void actor_resolve(struct actor *a, uint32_t target, uint32_t action)
 {
     struct gen_world *w = a->w;
     struct host *h = &w->hosts[a->host];
     uint64_t now = gen_sim_now(w->sim);
-    if (dns_cached(h, dest, now)) {
-        a->go(a, dest, action);
+    uint32_t dc = w->dcs[a->host % w->ndcs];
+    if (dns_cached(h, target, now) || (h->server && h->role == GEN_ROLE_DC)) {
+        a->go(a, target, action);
         return;
     }
-    const struct dest *d = &w->dests[dest];
-    const struct host *dc = &w->hosts[w->dcs[a->host % w->ndcs]];
+    char name[2 * GEN_NAME_MAX + 2];
+    actor_target_name(w, target, name, sizeof name);
     uint8_t q[512], r[512];
     /* Windows and macOS stub resolvers send EDNS0 queries; the answer carries the address
      * with the record's TTL. */
-    struct gen_dns_query query = {.id = (uint16_t)gen_rng_next(&a->rng),
-                                  .name = d->cfg->name,
-                                  .qtype = GEN_DNS_A,
-                                  .edns = true};
+    struct gen_dns_query query = {
+            .id = (uint16_t)gen_rng_next(&a->rng), .name = name, .qtype = GEN_DNS_A, .edns = true};
     struct gen_dns_addr addr;
-    gen_dns_addr_v4(&addr, d->ip, d->ttl_s);
+    gen_dns_addr_v4(&addr, target_ip(w, target), target_ttl(w, target));
     struct gen_dns_answer answer = {.addrs = &addr, .n_addrs = 1};
     size_t qn = gen_dns_query(q, sizeof q, &query, NULL);
     size_t rn = gen_dns_response(r, sizeof r, &query, &answer, NULL);
@@ -296,45 +298,33 @@ static void resolve(struct actor *a, uint32_t dest, uint32_t action)
         free(sc);
         return;
     }
-    /* The resolver answers from its cache in well under a millisecond, or after asking the
-     * internet: a recursive lookup costs one or more internet round trips. */
-    uint64_t resolve_ns = gen_rng_chance(&a->rng, 0.6)
+    /* The resolver answers its own zone and its cache in well under a millisecond; other names
+     * cost one or more internet round trips. */
+    uint64_t resolve_ns = target >= w->sc->ndests || gen_rng_chance(&a->rng, 0.6)
                                   ? (uint64_t)gen_rng_range(&a->rng, 100, 800) * 1000
                                   : (uint64_t)gen_rng_lognormal(&a->rng, 25.0 * MS, 0.6);
     (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, q, qn, qn, 0, false);
     (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, r, rn, rn, resolve_ns, false);
     gen_script_end(sc, GEN_END_CLIENT_FIN, 0, false);
-    gen_script_on_done(sc, lookup_done, a, (uint64_t)dest << 32 | action);
-    struct gen_flow_params p = {.proto = 17,
-                                .app = &gen_script_app,
-                                .app_ctx = sc,
-                                .label = a->dns_label,
-                                .listening = true};
-    path_to_server(w, h, dc, ephemeral_port(h, &a->rng), 53, &p);
-    if (gen_sess_start(w->sim, now, &p) == NULL)
-        free(sc);
+    gen_script_on_done(sc, lookup_done, a, (uint64_t)target << 32 | action);
+    struct gen_flow_params p;
+    actor_flow(a, target_host(w, dc), 17, 0, 53, &p);
+    p.label = a->dns_label;
+    p.app = &gen_script_app;
+    p.app_ctx = sc;
+    (void)actor_start(a, &p);
 }
 
 /* ---- TLS conversations ---- */
 
-struct exchange {
-    uint64_t request;  /* plaintext bytes */
-    uint64_t response; /* plaintext bytes */
-    uint64_t think_ns; /* before the request */
-};
-
-/*
- * A TLS 1.3 connection from actor @a's host to @dest on port 443: the handshake, then each
- * exchange, then @linger_ns of idle and a close_notify with the client's FIN.
- */
-static void tls_connect(struct actor *a, uint32_t dest, enum gen_tls_profile profile,
-                        const struct exchange *x, size_t nx, uint64_t linger_ns)
+void actor_tls(struct actor *a, uint32_t target, uint16_t port, enum gen_tls_profile profile,
+               const struct exchange *x, size_t nx, uint64_t linger_ns)
 {
     struct gen_world *w = a->w;
-    struct host *h = &w->hosts[a->host];
-    const struct dest *d = &w->dests[dest];
+    char name[2 * GEN_NAME_MAX + 2];
+    actor_target_name(w, target, name, sizeof name);
     uint8_t ch[4096], sh[1024];
-    size_t chn = gen_tls_client_hello(ch, sizeof ch, profile, d->cfg->name, 0, &a->rng);
+    size_t chn = gen_tls_client_hello(ch, sizeof ch, profile, name, 0, &a->rng);
     size_t shn = chn ? gen_tls_server_hello13(sh, sizeof sh, ch, chn, 0, &a->rng) : 0;
     struct gen_script *sc = gen_script_create(chn + shn + 6);
     if (chn == 0 || shn == 0 || sc == NULL) {
@@ -351,7 +341,8 @@ static void tls_connect(struct actor *a, uint32_t dest, enum gen_tls_profile pro
     static const uint8_t ccs[6] = {20, 3, 3, 0, 1, 1};
     (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_TLS, ccs, sizeof ccs,
                          sizeof ccs + gen_sim_tls_len(36), 0, true);
-    for (size_t i = 0; i < nx; i++) {
+    size_t room = GEN_SCRIPT_STEPS - 3;
+    for (size_t i = 0; i < nx && room >= 2; i++, room -= 2) {
         (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_TLS, NULL, 0, gen_sim_tls_len(x[i].request),
                              i == 0 ? 0 : x[i].think_ns, false);
         uint64_t resp = x[i].response;
@@ -362,178 +353,258 @@ static void tls_connect(struct actor *a, uint32_t dest, enum gen_tls_profile pro
                              false);
     }
     gen_script_end(sc, GEN_END_CLIENT_FIN, linger_ns, true);
-    struct gen_flow_params p = {.proto = 6,
-                                .app = &gen_script_app,
-                                .app_ctx = sc,
-                                .label = a->label,
-                                .listening = true,
-                                .syn_retries = 2};
-    path_to_internet(w, h, d, ephemeral_port(h, &a->rng), 443, &p);
-    if (gen_sess_start(w->sim, gen_sim_now(w->sim), &p) == NULL)
-        free(sc);
+    struct gen_flow_params p;
+    actor_flow(a, target, 6, 0, port, &p);
+    p.app = &gen_script_app;
+    p.app_ctx = sc;
+    (void)actor_start(a, &p);
 }
 
-/* ---- web browsing ---- */
+/* ---- SMB ---- */
 
-enum { WEB_VISIT, WEB_PAGE };
+/* Bytes a READ or WRITE moves at most: Windows 10 and later negotiate 8 MiB but move files in
+ * 1 MiB requests (the client's default for large-MTU transfers). */
+#define SMB_IO_MAX (1u << 20)
+/* Sizes of SMB2 messages inside the encryption ([MS-SMB2] 2.2: 64-byte header plus each
+ * body's fixed part; a CREATE grows with the file name and its create contexts). */
+#define SMB_HDR        64
+#define SMB_READ_REQ   (SMB_HDR + 49)
+#define SMB_READ_RESP  (SMB_HDR + 16)
+#define SMB_WRITE_REQ  (SMB_HDR + 48)
+#define SMB_WRITE_RESP (SMB_HDR + 16)
 
-static void web_go(struct actor *a, uint32_t dest, uint32_t action)
+/* One encrypted SMB message of @payload bytes into @sc. */
+static void smb_add(struct gen_script *sc, struct actor *a, int side, uint64_t session,
+                    uint64_t payload, uint64_t think_ns, bool no_wait)
 {
-    (void)action;
-    const struct gen_web *web = &a->w->sc->web;
-    struct exchange x[GEN_SCRIPT_STEPS / 2 - 4];
-    size_t assets = (size_t)gen_rng_exp(&a->rng, web->assets_per_page);
-    if (assets > sizeof x / sizeof x[0] - 1)
-        assets = sizeof x / sizeof x[0] - 1;
-    x[0].request = gen_rng_range(&a->rng, 300, 700);
-    x[0].response = (uint64_t)gen_rng_lognormal(&a->rng, (double)web->page_size, 1.0) + 200;
-    x[0].think_ns = 0;
-    for (size_t i = 1; i <= assets; i++) {
-        x[i].request = gen_rng_range(&a->rng, 200, 500);
-        x[i].response = (uint64_t)gen_rng_lognormal(&a->rng, (double)web->asset_size, 1.5) + 100;
-        x[i].think_ns = (uint64_t)gen_rng_range(&a->rng, 1, 30) * MS;
-    }
-    /* Browsers keep an idle HTTP/2 connection a while before closing it. */
-    uint64_t linger = (uint64_t)gen_rng_range(&a->rng, 5, 60) * SEC;
-    tls_connect(a, dest, a->w->hosts[a->host].browser, x, assets + 1, linger);
+    uint8_t head[64];
+    size_t n = gen_smb_encrypted_head(head, sizeof head, session, payload, &a->rng);
+    if (n > 0)
+        (void)gen_script_add(sc, side, GEN_FILL_BYTES, head, n, n + payload, think_ns, no_wait);
 }
 
-static void web_wake(struct gen_sim *sim, void *actor, uint32_t arg)
+/* A request and its answer, each encrypted; the server answers in @server_ns. */
+static void smb_pair(struct gen_script *sc, struct actor *a, uint64_t session, uint64_t req,
+                     uint64_t resp, uint64_t server_ns)
 {
-    struct actor *a = actor;
+    smb_add(sc, a, GEN_CLIENT, session, req, 0, false);
+    smb_add(sc, a, GEN_SERVER, session, resp, server_ns, false);
+}
+
+void actor_smb(struct actor *a, uint32_t host, const struct smb_plan *plan)
+{
     struct gen_world *w = a->w;
-    uint64_t now = gen_sim_now(sim);
-    if (arg == WEB_VISIT) {
-        a->dest = (uint32_t)gen_rng_pick(&a->rng, w->web_weights, w->sc->ndests);
-        double mean = w->sc->web.pages_per_visit;
-        /* Geometric number of pages with that mean. */
-        a->pages_left = 1;
-        while (gen_rng_unit(&a->rng) > 1.0 / mean && a->pages_left < 1000)
-            a->pages_left++;
+    struct host *srv = &w->hosts[host];
+    struct gen_script *sc = gen_script_create(8192 + 64 * GEN_SCRIPT_STEPS);
+    uint8_t buf[4096];
+    if (sc == NULL)
+        return;
+    uint64_t now = w->sc->start_unix_ns + gen_sim_now(w->sim);
+    /* Windows numbers sessions from a per-server counter in the upper half. */
+    uint64_t session = (uint64_t)(++srv->smb_sessions) << 32 | (gen_rng_next(&a->rng) & 0xffff);
+    uint64_t us = 1000;
+    uint8_t guid[GEN_SMB_GUID_LEN];
+    for (size_t i = 0; i < sizeof guid; i++)
+        guid[i] = (uint8_t)gen_rng_mix(srv->ip * 31u + i); /* a server keeps one GUID */
+    size_t n = gen_smb_negotiate_request(buf, sizeof buf, 0, &a->rng);
+    (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, buf, n, n, 0, false);
+    n = gen_smb_negotiate_response(buf, sizeof buf, 0, guid, now, &a->rng);
+    (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, buf, n, n, 200 * us, false);
+    /* Kerberos AP-REQ of a Windows client: 1.5 to 2.5 kB; the AP-REP about 150 bytes. */
+    n = gen_smb_session_setup_request(buf, sizeof buf, 1, 0,
+                                      (size_t)gen_rng_range(&a->rng, 1500, 2500), &a->rng);
+    (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, buf, n, n, 100 * us, false);
+    n = gen_smb_session_setup_response(buf, sizeof buf, 1, session,
+                                       (size_t)gen_rng_range(&a->rng, 140, 170), &a->rng);
+    (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, buf, n, n, 1000 * us, false);
+    n = gen_smb_tree_connect_request(buf, sizeof buf, 2, session, srv->name, plan->share, &a->rng);
+    (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, buf, n, n, 100 * us, false);
+    n = gen_smb_tree_connect_response(buf, sizeof buf, 2, session, 1 + srv->smb_sessions % 7,
+                                      (plan->pipe ? GEN_SMB_SHARE_PIPE : 0) | GEN_SMB_SHARE_ENCRYPT,
+                                      &a->rng);
+    (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, buf, n, n, 200 * us, false);
+    /* Open the file or pipe: CREATE with its contexts, and its answer. */
+    smb_pair(sc, a, session, gen_rng_range(&a->rng, 200, 400), gen_rng_range(&a->rng, 150, 250),
+             300 * us);
+    /* Reads and writes in requests of at most SMB_IO_MAX, as many as the script holds. */
+    uint64_t left[2] = {plan->read, plan->write};
+    size_t room = GEN_SCRIPT_STEPS - gen_script_steps(sc) - 2 * plan->rpc - 2;
+    for (int dir = 0; dir < 2; dir++) {
+        uint64_t io = SMB_IO_MAX;
+        while (left[dir] / io > room / 4 && io < GEN_SMB_STREAM_MAX / 2)
+            io *= 2; /* a big file in fewer, larger requests: the script has room for ~60 */
+        while (left[dir] > 0 && room >= 2) {
+            uint64_t chunk = left[dir] < io ? left[dir] : io;
+            if (dir == 0)
+                smb_pair(sc, a, session, SMB_READ_REQ, SMB_READ_RESP + chunk, 100 * us);
+            else
+                smb_pair(sc, a, session, SMB_WRITE_REQ + chunk, SMB_WRITE_RESP, 300 * us);
+            left[dir] -= chunk;
+            room -= 2;
+        }
     }
-    resolve(a, a->dest, 0);
-    if (--a->pages_left > 0) {
-        uint64_t think = (uint64_t)gen_rng_lognormal(&a->rng, (double)w->sc->web.think_ns, 1.0);
-        (void)gen_sim_wake(sim, now + think, web_wake, a, WEB_PAGE);
+    /* RPC over the pipe (svcctl, samr, ...): requests and answers of a few hundred bytes. */
+    for (uint32_t i = 0; i < plan->rpc && room >= 2; i++, room -= 2)
+        smb_pair(sc, a, session, gen_rng_range(&a->rng, 150, 600), gen_rng_range(&a->rng, 100, 400),
+                 500 * us);
+    /* CLOSE, then LOGOFF with the TCP close. */
+    smb_pair(sc, a, session, SMB_HDR + 24, SMB_HDR + 60, 100 * us);
+    gen_script_end(sc, GEN_END_CLIENT_FIN, plan->linger_ns, false);
+    struct gen_flow_params p;
+    actor_flow(a, target_host(w, host), 6, 0, 445, &p);
+    p.app = &gen_script_app;
+    p.app_ctx = sc;
+    (void)actor_start(a, &p);
+}
+
+/* ---- Kerberos ---- */
+
+static void realm_of(const struct gen_world *w, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; w->sc->domain[i] != '\0' && i + 1 < cap; i++)
+        buf[i] = (char)toupper((unsigned char)w->sc->domain[i]);
+    buf[i] = '\0';
+}
+
+void actor_user(const struct actor *a, char *buf, size_t cap)
+{
+    /* One user per workstation; servers act as their machine account. */
+    const struct host *h = &a->w->hosts[a->host];
+    if (h->server)
+        snprintf(buf, cap, "%s$", h->name);
+    else
+        snprintf(buf, cap, "user%u", a->host + 1);
+}
+
+void actor_kerberos(struct actor *a, const char *sname)
+{
+    struct gen_world *w = a->w;
+    char realm[GEN_NAME_MAX], user[GEN_NAME_MAX + 8];
+    realm_of(w, realm, sizeof realm);
+    actor_user(a, user, sizeof user);
+    /* A TGT or service ticket with its PAC is about 1 kB in a small domain, and grows with the
+     * user's groups; the enc-parts and the authenticator are a few hundred bytes. */
+    struct gen_krb_exchange x = {.realm = realm,
+                                 .cname = user,
+                                 .sname = sname,
+                                 .till_ns = GEN_KRB_TILL_WINDOWS_NS,
+                                 .nonce = (uint32_t)gen_rng_next(&a->rng),
+                                 .ticket_len = (size_t)gen_rng_range(&a->rng, 1000, 1250),
+                                 .enc_len = (size_t)gen_rng_range(&a->rng, 180, 220)};
+    uint8_t req[4096], rep[4096];
+    size_t qn, rn;
+    if (sname == NULL) {
+        qn = gen_krb_as_req(req, sizeof req, &x, &a->rng);
+        x.enc_len = (size_t)gen_rng_range(&a->rng, 280, 330);
+        rn = gen_krb_as_rep(rep, sizeof rep, &x, &a->rng);
     } else {
-        uint64_t t = next_activity(a, now, w->sc->web.visits_per_hour);
-        if (t != UINT64_MAX)
-            (void)gen_sim_wake(sim, t, web_wake, a, WEB_VISIT);
+        qn = gen_krb_tgs_req(req, sizeof req, &x, &a->rng);
+        x.enc_len = (size_t)gen_rng_range(&a->rng, 280, 330);
+        rn = gen_krb_tgs_rep(rep, sizeof rep, &x, &a->rng);
     }
-}
-
-/* ---- check-ins ---- */
-
-static void checkin_go(struct actor *a, uint32_t dest, uint32_t action)
-{
-    (void)action;
-    const struct gen_checkin *c = a->checkin;
-    struct exchange x = {
-            .request = (uint64_t)gen_rng_jitter(&a->rng, (double)c->request, 0.1),
-            .response = (uint64_t)gen_rng_jitter(&a->rng, (double)c->response, 0.1),
-    };
-    tls_connect(a, dest, a->w->hosts[a->host].system_tls, &x, 1,
-                (uint64_t)gen_rng_range(&a->rng, 100, 2000) * MS);
-}
-
-static void checkin_wake(struct gen_sim *sim, void *actor, uint32_t arg)
-{
-    (void)arg;
-    struct actor *a = actor;
-    uint64_t now = gen_sim_now(sim);
-    resolve(a, a->dest, 0);
-    uint64_t next = now + (uint64_t)gen_rng_jitter(&a->rng, (double)a->checkin->interval_ns,
-                                                   a->checkin->jitter);
-    if (next < a->w->sc->duration_ns)
-        (void)gen_sim_wake(sim, next, checkin_wake, a, 0);
-}
-
-/* ---- NTP ---- */
-
-static void ntp_wake(struct gen_sim *sim, void *actor, uint32_t arg)
-{
-    (void)arg;
-    struct actor *a = actor;
-    struct gen_world *w = a->w;
-    struct host *h = &w->hosts[a->host];
-    const struct host *dc = &w->hosts[w->dcs[a->host % w->ndcs]];
-    uint64_t now = gen_sim_now(sim);
-    uint64_t wall = w->sc->start_unix_ns + now;
-    uint8_t q[64], r[64];
-    size_t qn = gen_ntp_request(q, sizeof q, wall, &a->rng);
-    size_t rn = gen_ntp_reply(r, sizeof r, q, qn, wall + 2 * MS, wall + 2 * MS + 30000, &a->rng);
     struct gen_script *sc = gen_script_create(qn + rn);
-    if (qn > 0 && rn > 0 && sc != NULL) {
-        (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, q, qn, qn, 0, false);
-        (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, r, rn, rn, 30000, false);
-        gen_script_end(sc, GEN_END_CLIENT_FIN, 0, false);
-        /* Windows' time service sends from port 123; other clients from an ephemeral port. */
-        uint16_t sport = h->os == GEN_OS_WINDOWS ? 123 : ephemeral_port(h, &a->rng);
-        struct gen_flow_params p = {.proto = 17,
-                                    .app = &gen_script_app,
-                                    .app_ctx = sc,
-                                    .label = &label_ntp,
-                                    .listening = true};
-        path_to_server(w, h, dc, sport, 123, &p);
-        if (gen_sess_start(sim, now, &p) == NULL)
-            free(sc);
-    } else {
+    if (qn == 0 || rn == 0 || sc == NULL) {
         free(sc);
+        return;
     }
-    uint64_t next = now + (uint64_t)gen_rng_jitter(&a->rng, (double)w->sc->ntp_interval_ns, 0.01);
-    if (next < w->sc->duration_ns)
-        (void)gen_sim_wake(sim, next, ntp_wake, a, 0);
+    (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, req, qn, qn, 0, false);
+    (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, rep, rn, rn,
+                         (uint64_t)gen_rng_range(&a->rng, 300, 3000) * 1000, false);
+    gen_script_end(sc, GEN_END_CLIENT_FIN, 0, false);
+    struct gen_flow_params p;
+    actor_flow(a, target_host(w, w->dcs[a->host % w->ndcs]), 6, 0, 88, &p);
+    p.app = &gen_script_app;
+    p.app_ctx = sc;
+    (void)actor_start(a, &p);
 }
 
-/* ---- campaigns ---- */
+/* ---- services ---- */
 
-static void beacon_go(struct actor *a, uint32_t dest, uint32_t action)
+bool host_listens(const struct host *h, uint16_t port)
 {
-    (void)action;
-    const struct gen_campaign *c = a->campaign;
-    struct exchange x = {
-            .request = (uint64_t)gen_rng_jitter(&a->rng, (double)c->request, 0.05),
-            .response = (uint64_t)gen_rng_jitter(&a->rng, (double)c->response, 0.05),
-    };
-    /* A beacon reconnects each time (HTTP keep-alive off), and its Windows HTTP stack is the
-     * system's (WinINet over Schannel). */
-    tls_connect(a, dest, a->w->hosts[a->host].system_tls, &x, 1,
-                (uint64_t)gen_rng_range(&a->rng, 1, 50) * MS);
+    /* What each kind of host answers on, as a scan of a Windows domain finds it. */
+    static const uint16_t dc[] = {53, 88, 135, 139, 389, 445, 464, 636, 3268, 3389, 5985};
+    static const uint16_t file[] = {135, 139, 445, 3389, 5985};
+    static const uint16_t web[] = {22, 80, 443};
+    static const uint16_t db[] = {22, 1433, 5432};
+    static const uint16_t jump[] = {22, 3389};
+    static const uint16_t backup[] = {22, 9103};
+    static const uint16_t scanner[] = {22, 443};
+    static const uint16_t windows_ws[] = {135, 139, 445, 5985};
+    static const uint16_t other_ws[] = {22};
+    const uint16_t *list;
+    size_t n;
+#define USE(a) (list = (a), n = sizeof(a) / sizeof((a)[0]))
+    if (!h->server)
+        h->os == GEN_OS_WINDOWS ? USE(windows_ws) : USE(other_ws);
+    else
+        switch (h->role) {
+        case GEN_ROLE_DC:
+            USE(dc);
+            break;
+        case GEN_ROLE_FILE:
+            USE(file);
+            break;
+        case GEN_ROLE_WEB:
+            USE(web);
+            break;
+        case GEN_ROLE_DB:
+            USE(db);
+            break;
+        case GEN_ROLE_JUMP:
+            USE(jump);
+            break;
+        case GEN_ROLE_BACKUP:
+            USE(backup);
+            break;
+        default:
+            USE(scanner);
+            break;
+        }
+#undef USE
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == port)
+            return true;
+    return false;
 }
 
-static void beacon_wake(struct gen_sim *sim, void *actor, uint32_t arg)
+void world_ip_mac(uint32_t ip, uint8_t mac[6])
 {
-    (void)arg;
-    struct actor *a = actor;
-    uint64_t now = gen_sim_now(sim);
-    resolve(a, a->dest, 0);
-    uint64_t next = now + (uint64_t)gen_rng_jitter(&a->rng, (double)a->campaign->interval_ns,
-                                                   a->campaign->jitter);
-    if (next < a->campaign->end_ns && next < a->w->sc->duration_ns)
-        (void)gen_sim_wake(sim, next, beacon_wake, a, 0);
+    ip_mac(ip, mac);
 }
 
 /* ---- building ---- */
 
-static uint32_t find_dest(const struct gen_scenario *sc, const char *name)
+uint32_t world_find_dest(const struct gen_world *w, const char *name)
 {
-    for (size_t i = 0; i < sc->ndests; i++)
-        if (strcmp(sc->dests[i].name, name) == 0)
+    for (size_t i = 0; i < w->sc->ndests; i++)
+        if (strcmp(w->sc->dests[i].name, name) == 0)
             return (uint32_t)i;
-    return 0; /* the scenario was checked: every name resolves */
+    return UINT32_MAX;
 }
 
-static uint32_t find_host(const struct gen_world *w, const char *name)
+uint32_t world_find_host(const struct gen_world *w, const char *name)
 {
     for (size_t i = 0; i < w->nhosts; i++)
         if (strcmp(w->hosts[i].name, name) == 0)
             return (uint32_t)i;
-    return 0;
+    return UINT32_MAX;
 }
 
-static struct actor *new_actor(struct gen_world *w, uint32_t host, const struct gen_label *label,
-                               const struct gen_label *dns_label, actor_go_fn *go)
+uint32_t world_host_at(const struct gen_world *w, uint32_t ip)
 {
+    for (size_t i = 0; i < w->nhosts; i++)
+        if (w->hosts[i].ip == ip)
+            return (uint32_t)i;
+    return UINT32_MAX;
+}
+
+struct actor *actor_new(struct gen_world *w, uint32_t host, const struct gen_label *label,
+                        const struct gen_label *dns_label, actor_go_fn *go)
+{
+    if (w->nactors == w->actors_cap)
+        return NULL;
     struct actor *a = &w->actors[w->nactors];
     a->w = w;
     a->host = host;
@@ -620,8 +691,6 @@ static int build_dests(struct gen_world *w)
         d->cfg = &sc->dests[i];
         /* 198.18.0.1 onwards, skipping .0 and .255 of each /24. */
         d->ip = DEST_NET + (uint32_t)(i / 254) * 256 + (uint32_t)(i % 254) + 1;
-        /* Record TTLs as such names have them: CDNs short, services long. */
-        d->ttl_s = d->cfg->kind == GEN_DEST_CDN ? 60 : d->cfg->kind == GEN_DEST_WEB ? 300 : 3600;
         d->hops = (uint8_t)(10 + gen_rng_mix(i) % 10);
         w->web_weights[i] = d->cfg->kind == GEN_DEST_WEB ? d->cfg->weight : 0;
     }
@@ -630,55 +699,14 @@ static int build_dests(struct gen_world *w)
 
 static int build_actors(struct gen_world *w)
 {
-    const struct gen_scenario *sc = w->sc;
-    size_t n = w->nhosts * (2 + sc->ncheckins) + sc->ncampaigns;
-    w->actors = calloc(n, sizeof *w->actors);
-    w->campaign_labels =
-            calloc(2 * (sc->ncampaigns ? sc->ncampaigns : 1), sizeof(struct gen_label));
+    w->actors_cap = gen_benign_actors(w) + gen_attack_actors(w);
+    w->actors = calloc(w->actors_cap ? w->actors_cap : 1, sizeof *w->actors);
+    w->campaign_labels = calloc(GEN_CAMPAIGN_LABELS * (w->sc->ncampaigns ? w->sc->ncampaigns : 1),
+                                sizeof(struct gen_label));
     if (w->actors == NULL || w->campaign_labels == NULL)
         return -ENOMEM;
-    bool any_web = false;
-    for (size_t i = 0; i < sc->ndests; i++)
-        any_web |= w->web_weights[i] > 0;
-    for (uint32_t h = 0; h < w->nhosts; h++) {
-        const struct host *host = &w->hosts[h];
-        if (!host->server && any_web && sc->web.visits_per_hour > 0) {
-            struct actor *a = new_actor(w, h, &label_web, &label_dns, web_go);
-            uint64_t t = next_activity(a, 0, sc->web.visits_per_hour);
-            if (t != UINT64_MAX)
-                (void)gen_sim_wake(w->sim, t, web_wake, a, WEB_VISIT);
-        }
-        if (host->role != GEN_ROLE_DC || !host->server) {
-            struct actor *a = new_actor(w, h, &label_ntp, &label_dns, NULL);
-            (void)gen_sim_wake(w->sim, gen_rng_below(&a->rng, sc->ntp_interval_ns), ntp_wake, a, 0);
-        }
-        for (size_t c = 0; c < sc->ncheckins && !host->server; c++) {
-            struct actor *a = new_actor(w, h, &label_checkin, &label_dns, checkin_go);
-            if (gen_rng_unit(&a->rng) >= sc->checkins[c].share)
-                continue;
-            a->checkin = &sc->checkins[c];
-            a->dest = find_dest(sc, sc->checkins[c].dest);
-            (void)gen_sim_wake(w->sim, gen_rng_below(&a->rng, a->checkin->interval_ns),
-                               checkin_wake, a, 0);
-        }
-    }
-    for (size_t c = 0; c < sc->ncampaigns; c++) {
-        const struct gen_campaign *camp = &sc->campaigns[c];
-        struct gen_label *flows = &w->campaign_labels[2 * c], *dns = flows + 1;
-        *flows = (struct gen_label){.behaviour = "beacon",
-                                    .technique = "T1071.001",
-                                    .campaign = camp->id,
-                                    .malicious = true};
-        *dns = (struct gen_label){.behaviour = "dns",
-                                  .technique = "T1071.001",
-                                  .campaign = camp->id,
-                                  .malicious = true};
-        struct actor *a = new_actor(w, find_host(w, camp->host), flows, dns, beacon_go);
-        a->campaign = camp;
-        a->dest = find_dest(sc, camp->c2);
-        (void)gen_sim_wake(w->sim, camp->start_ns, beacon_wake, a, 0);
-    }
-    return 0;
+    int rc = gen_benign_start(w);
+    return rc != 0 ? rc : gen_attack_start(w);
 }
 
 struct gen_world *gen_world_create(const struct gen_scenario *sc, struct gen_sim *sim, char *err,
@@ -731,9 +759,9 @@ uint32_t gen_world_points(const struct gen_world *w)
 
 const char *gen_world_host_name(const struct gen_world *w, uint32_t ip)
 {
-    for (size_t i = 0; i < w->nhosts; i++)
-        if (w->hosts[i].ip == ip)
-            return w->hosts[i].name;
+    uint32_t h = world_host_at(w, ip);
+    if (h != UINT32_MAX)
+        return w->hosts[h].name;
     for (size_t i = 0; i < w->sc->ndests; i++)
         if (w->dests[i].ip == ip)
             return w->dests[i].cfg->name;

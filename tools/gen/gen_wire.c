@@ -28,17 +28,29 @@ size_t gen_wire_hdr_len(const struct gen_wire_hdr *h)
 
 uint32_t gen_wire_csum(uint32_t sum, const uint8_t *p, size_t len)
 {
-    /* 16-bit big-endian words summed into 64 bits; 32-bit loads would be faster, but the
-     * generator's time goes to making payload bytes, not to this. */
-    uint64_t s = sum;
+    /* RFC 1071 2(B): the one's complement sum does not depend on byte order, so 32-bit words
+     * are summed as the machine loads them and the folded result is swapped to network order
+     * once at the end. This runs over every payload byte the generator writes. */
+    uint64_t s = 0;
     size_t i = 0;
-    for (; i + 8 <= len; i += 8)
-        s += ((uint32_t)p[i] << 8 | p[i + 1]) + ((uint32_t)p[i + 2] << 8 | p[i + 3]) +
-             ((uint32_t)p[i + 4] << 8 | p[i + 5]) + ((uint32_t)p[i + 6] << 8 | p[i + 7]);
-    for (; i + 2 <= len; i += 2)
-        s += (uint32_t)p[i] << 8 | p[i + 1];
+    for (; i + 4 <= len; i += 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        s += w;
+    }
+    for (; i + 2 <= len; i += 2) {
+        uint16_t w;
+        memcpy(&w, p + i, 2);
+        s += w;
+    }
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    s = (s >> 8 | s << 8) & 0xffff;
+#endif
     if (i < len)
         s += (uint32_t)p[i] << 8; /* an odd last byte is padded with a zero (RFC 1071) */
+    s += sum;
     while (s >> 16)
         s = (s & 0xffff) + (s >> 16);
     return (uint32_t)s;

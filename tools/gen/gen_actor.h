@@ -44,9 +44,11 @@ struct dest {
     uint8_t hops;
 };
 
-/* A sweep of TCP ports over subnets, in a random order, at a rate. */
+/* A sweep of TCP ports over subnets, in a random order, at a rate: a campaign's targets, or
+ * every site and the data centre for the vulnerability scanner. */
+#define GEN_SCAN_NETS_MAX (GEN_SITES_MAX + 1)
 struct scan_plan {
-    uint32_t net[GEN_TARGETS_MAX], prefix[GEN_TARGETS_MAX];
+    uint32_t net[GEN_SCAN_NETS_MAX], prefix[GEN_SCAN_NETS_MAX];
     size_t ntargets;
     struct gen_port_range ports[GEN_PORTS_MAX];
     size_t nports;
@@ -76,7 +78,8 @@ struct actor {
     uint64_t done, total; /* scans: probes sent and to send; chains: hops made */
     uint64_t mul, add;    /* scans: the order of probes, a permutation of [0, total) */
     uint64_t hosts_total, ports_total;
-    struct scan_plan scan;
+    uint32_t scan_gen; /* the sweep under way; a newer one stops the older one's wake-ups */
+    struct scan_plan *scan; /* scanners only, allocated by their first sweep */
 };
 
 #define GEN_CAMPAIGN_LABELS 8

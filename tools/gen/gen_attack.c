@@ -86,12 +86,11 @@ static void probe(struct actor *a, uint32_t ip, uint16_t port)
 
 static void scan_wake(struct gen_sim *sim, void *actor, uint32_t arg)
 {
-    (void)arg;
     struct actor *a = actor;
-    const struct scan_plan *plan = &a->scan;
+    const struct scan_plan *plan = a->scan;
     uint64_t now = gen_sim_now(sim);
-    if (a->done >= a->total || now >= plan->end_ns)
-        return;
+    if (arg != a->scan_gen || a->done >= a->total || now >= plan->end_ns)
+        return; /* an older sweep's, or this one is over */
     uint64_t i = (uint64_t)(((unsigned __int128)a->done * a->mul + a->add) % a->total);
     a->done++;
     uint64_t hi = i / a->ports_total, pi = i % a->ports_total;
@@ -115,12 +114,15 @@ static void scan_wake(struct gen_sim *sim, void *actor, uint32_t arg)
     }
     probe(a, ip, port);
     uint64_t gap = (uint64_t)gen_rng_jitter(&a->rng, SEC / plan->rate, 0.2) + 1;
-    (void)gen_sim_wake(sim, now + gap, scan_wake, a, 0);
+    (void)gen_sim_wake(sim, now + gap, scan_wake, a, arg);
 }
 
 void actor_scan(struct actor *a, const struct scan_plan *plan)
 {
-    a->scan = *plan;
+    if (a->scan == NULL && (a->scan = malloc(sizeof *a->scan)) == NULL)
+        return; /* out of memory: this sweep is not made */
+    *a->scan = *plan;
+    a->scan_gen++; /* whatever sweep was under way ends */
     a->hosts_total = 0;
     a->ports_total = 0;
     for (size_t t = 0; t < plan->ntargets; t++)
@@ -137,7 +139,7 @@ void actor_scan(struct actor *a, const struct scan_plan *plan)
         a->mul = 1 + gen_rng_below(&a->rng, a->total);
     while (gcd(a->mul, a->total) != 1);
     a->add = gen_rng_below(&a->rng, a->total);
-    (void)gen_sim_wake(a->w->sim, gen_sim_now(a->w->sim), scan_wake, a, 0);
+    (void)gen_sim_wake(a->w->sim, gen_sim_now(a->w->sim), scan_wake, a, a->scan_gen);
 }
 
 static void scan_start(struct gen_sim *sim, void *actor, uint32_t arg)
@@ -148,8 +150,8 @@ static void scan_start(struct gen_sim *sim, void *actor, uint32_t arg)
     const struct gen_campaign *c = a->campaign;
     struct scan_plan plan = {
             .ntargets = c->ntargets, .nports = c->nports, .rate = c->rate, .end_ns = c->end_ns};
-    memcpy(plan.net, c->target_net, sizeof plan.net);
-    memcpy(plan.prefix, c->target_prefix, sizeof plan.prefix);
+    memcpy(plan.net, c->target_net, sizeof c->target_net);
+    memcpy(plan.prefix, c->target_prefix, sizeof c->target_prefix);
     memcpy(plan.ports, c->ports, sizeof plan.ports);
     actor_scan(a, &plan);
 }

@@ -312,11 +312,11 @@ static void scanner_wake(struct gen_sim *sim, void *actor, uint32_t arg)
     struct gen_world *w = a->w;
     const struct gen_services *v = &w->sc->svc;
     struct scan_plan plan = {.rate = v->scanner_rate, .end_ns = w->sc->duration_ns};
-    for (size_t i = 0; i < w->sc->nsites && plan.ntargets < GEN_TARGETS_MAX; i++) {
+    for (size_t i = 0; i < w->sc->nsites && plan.ntargets < GEN_SCAN_NETS_MAX; i++) {
         plan.net[plan.ntargets] = w->sc->sites[i].net;
         plan.prefix[plan.ntargets++] = w->sc->sites[i].prefix;
     }
-    if (plan.ntargets < GEN_TARGETS_MAX) {
+    if (plan.ntargets < GEN_SCAN_NETS_MAX) {
         plan.net[plan.ntargets] = w->sc->dc_net;
         plan.prefix[plan.ntargets++] = w->sc->dc_prefix;
     }

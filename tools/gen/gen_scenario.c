@@ -558,10 +558,18 @@ static void load_site(struct ld *ld, const struct y_site *y, long i, struct gen_
     char w[96];
 #define W(key) (where(w, sizeof w, "sites", i, key), w)
     get_name(ld, W("name"), y->name, NULL, s->name);
+    /* Workstations are called SITE-N; "datacenter" is the data centre's sensor point. */
+    if (!ld->failed && strlen(s->name) > GEN_SITE_NAME_MAX)
+        fail(ld, W("name"), "must be at most %d characters, got '%s'", GEN_SITE_NAME_MAX, s->name);
+    if (!ld->failed && strcmp(s->name, "datacenter") == 0)
+        fail(ld, W("name"), "'datacenter' is the data centre's own sensor point");
     get_subnet(ld, W("subnet"), y->subnet, &s->net, &s->prefix);
     uint64_t hosts;
-    uint64_t room = s->prefix ? (1ull << (32 - s->prefix)) - 20 : 1;
-    get_uint(ld, W("hosts"), y->hosts, 10, 1, room, &hosts);
+    /* Workstation N is the network + 9 + N, the last below the broadcast address. */
+    uint64_t size = 1ull << (32 - s->prefix), room = size > 11 ? size - 11 : 0;
+    if (!ld->failed && room == 0)
+        fail(ld, W("subnet"), "/%u leaves no room for workstations (they start at .10)", s->prefix);
+    get_uint(ld, W("hosts"), y->hosts, room < 10 ? room : 10, 1, room, &hosts);
     s->hosts = (uint32_t)hosts;
     get_dur(ld, W("dc_rtt"), y->dc_rtt, 20 * 1000000ull, &s->dc_rtt_ns);
     get_dur(ld, W("internet_rtt"), y->internet_rtt, 30 * 1000000ull, &s->internet_rtt_ns);
@@ -682,6 +690,8 @@ static void load_campaign(struct ld *ld, const struct y_campaign *yc, long i,
     get_uint(ld, W("commands"), yc->commands, 20, 1, 100000, &cmds);
     c->commands = (uint32_t)cmds;
     get_dur(ld, W("key_gap"), yc->key_gap, 200 * 1000000ull, &c->key_gap_ns);
+    if (!ld->failed && c->key_gap_ns < 1000000ull)
+        fail(ld, W("key_gap"), "must be at least 1ms");
     get_dur(ld, W("think"), yc->think, 8 * S, &c->think_ns);
     get_size(ld, W("output"), yc->output, 1500, &c->output);
     /* scan */
@@ -837,6 +847,8 @@ static void load_top(struct ld *ld, const struct y_top *y, struct gen_scenario *
     const struct y_ntp non = {0};
     get_dur(ld, "benign.ntp.interval", (b->ntp ? b->ntp : &non)->interval, 1024 * 1000000000ull,
             &sc->ntp_interval_ns);
+    if (!ld->failed && sc->ntp_interval_ns < 1000000000ull)
+        fail(ld, "benign.ntp.interval", "must be at least 1s");
     sc->ncheckins = b->checkins_count;
     for (unsigned i = 0; i < b->checkins_count; i++) {
         const struct y_checkin *yc = &b->checkins[i];
@@ -865,9 +877,29 @@ static void load_top(struct ld *ld, const struct y_top *y, struct gen_scenario *
 }
 
 /* Names that refer to other entries: checked once everything is loaded. */
+static bool overlaps(uint32_t a, uint32_t pa, uint32_t b, uint32_t pb)
+{
+    uint32_t p = pa < pb ? pa : pb;
+    uint32_t mask = ~0u << (32 - p);
+    return (a & mask) == (b & mask);
+}
+
 static void check_refs(struct ld *ld, struct gen_scenario *sc)
 {
     char w[160];
+    /* Servers are the data centre's network + 10 onwards, below its broadcast address. */
+    if (sc->nservers + 11 > (1ull << (32 - sc->dc_prefix)))
+        fail(ld, "datacenter.subnet", "/%u has no room for %zu servers (they start at .10)",
+             sc->dc_prefix, sc->nservers);
+    for (size_t i = 0; i < sc->nsites && !ld->failed; i++) {
+        where(w, sizeof w, "sites", (long)i, "subnet");
+        if (overlaps(sc->sites[i].net, sc->sites[i].prefix, sc->dc_net, sc->dc_prefix))
+            fail(ld, w, "overlaps datacenter.subnet");
+        for (size_t j = 0; j < i && !ld->failed; j++)
+            if (overlaps(sc->sites[i].net, sc->sites[i].prefix, sc->sites[j].net,
+                         sc->sites[j].prefix))
+                fail(ld, w, "overlaps sites[%zu].subnet", j);
+    }
     for (size_t i = 0; i < sc->ncheckins && !ld->failed; i++) {
         where(w, sizeof w, "benign.checkins", (long)i, "dest");
         if (!dest_exists(sc, sc->checkins[i].dest))

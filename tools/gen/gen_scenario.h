@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GEN_NAME_MAX 64
+#define GEN_NAME_MAX      64
+#define GEN_SITE_NAME_MAX 40 /* so that SITE-N always fits a name */
 
 enum gen_os { GEN_OS_WINDOWS, GEN_OS_MACOS, GEN_OS_LINUX, GEN_OS_COUNT };
 

@@ -736,6 +736,8 @@ void gen_world_destroy(struct gen_world **wp)
     struct gen_world *w = *wp;
     if (w == NULL)
         return;
+    for (size_t i = 0; i < w->nactors; i++)
+        free(w->actors[i].scan);
     free(w->hosts);
     free(w->dcs);
     free(w->dests);

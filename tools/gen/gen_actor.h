@@ -78,7 +78,7 @@ struct actor {
     uint64_t done, total; /* scans: probes sent and to send; chains: hops made */
     uint64_t mul, add;    /* scans: the order of probes, a permutation of [0, total) */
     uint64_t hosts_total, ports_total;
-    uint32_t scan_gen; /* the sweep under way; a newer one stops the older one's wake-ups */
+    uint32_t scan_gen;      /* the sweep under way; a newer one stops the older one's wake-ups */
     struct scan_plan *scan; /* scanners only, allocated by their first sweep */
 };
 

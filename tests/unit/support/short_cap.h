@@ -16,4 +16,12 @@ typedef size_t short_cap_build_fn(void *ctx, uint8_t *out, size_t cap);
  * capacity on as they were. */
 void short_cap_check(short_cap_build_fn *build, void *ctx);
 
+/* A family of generator builders: number @which of them, drawing from @rng. */
+struct gen_rng;
+typedef size_t short_cap_family_fn(int which, uint8_t *out, size_t cap, struct gen_rng *rng);
+
+/* short_cap_check_family() - short_cap_check() on builders 0..@n-1 of @build, each with its
+ * own random stream from @seed (tests that use it link the generator for gen_rng). */
+void short_cap_check_family(short_cap_family_fn *build, int n, uint64_t seed);
+
 #endif

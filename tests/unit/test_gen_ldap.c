@@ -316,6 +316,13 @@ static void test_gen_ldap_sealed_is_sasl_length_and_wrap_header(void **state)
     n = gen_ldap_sealed(out, sizeof out, true, 0x1122334455667788ull, 200, &rng);
     assert_int_equal(n, 4 + 16 + 200);
     hexpat_assert(out, 20, "000000d8 0504 07 ff 0010 001c 1122334455667788"); /* 216 */
+    /* The head alone is the same 20 bytes, and needs no randomness. */
+    uint8_t head[20];
+    assert_int_equal(gen_ldap_sealed_head(head, sizeof head, true, 0x1122334455667788ull, 200), 20);
+    assert_memory_equal(head, out, 20);
+    assert_int_equal(gen_ldap_sealed_head(head, 19, true, 1, 200), 0);
+    assert_int_equal(
+            gen_ldap_sealed_head(head, sizeof head, true, 1, GEN_LDAP_SEAL_PAYLOAD_MIN - 1), 0);
 }
 
 static void test_gen_ldap_sealed_takes_buffers_up_to_one_mebibyte(void **state)

@@ -219,6 +219,10 @@ uint32_t world_find_dest(const struct gen_world *w, const char *name);
 /* world_host_at() - the index of the host with address @ip, or UINT32_MAX. */
 uint32_t world_host_at(const struct gen_world *w, uint32_t ip);
 
+/* world_host_near() - a host on the subnet (a site's or the data centre's) that holds @ip,
+ * whose paths a packet to @ip takes; UINT32_MAX when @ip is on none of them. */
+uint32_t world_host_near(const struct gen_world *w, uint32_t ip);
+
 /* Behaviours: queue the first wake-ups of every benign actor / of every campaign. */
 int gen_benign_start(struct gen_world *w);
 int gen_attack_start(struct gen_world *w);

@@ -24,6 +24,13 @@ enum {
     L_VIA,      /* lateral: one per way of moving, L_VIA + via (up to GEN_VIA_SSH) */
 };
 
+/* The labels of the actor's campaign. */
+static const struct gen_label *labels_of(const struct actor *a)
+{
+    size_t c = (size_t)(a->campaign - a->w->sc->campaigns);
+    return &a->w->campaign_labels[GEN_CAMPAIGN_LABELS * c];
+}
+
 /* ---- scans ---- */
 
 static uint64_t gcd(uint64_t a, uint64_t b)
@@ -41,31 +48,13 @@ static uint64_t subnet_hosts(uint32_t prefix)
     return (1ull << (32 - prefix)) - 2; /* without the network and broadcast addresses */
 }
 
-/* The host whose path a probe of @ip takes: the host itself, else one of the same subnet. */
-static uint32_t path_host(const struct gen_world *w, uint32_t ip, bool *exists)
-{
-    uint32_t h = world_host_at(w, ip);
-    *exists = h != UINT32_MAX;
-    if (*exists)
-        return h;
-    const struct gen_scenario *sc = w->sc;
-    for (size_t s = 0; s <= sc->nsites; s++) {
-        uint32_t net = s < sc->nsites ? sc->sites[s].net : sc->dc_net;
-        uint32_t pfx = s < sc->nsites ? sc->sites[s].prefix : sc->dc_prefix;
-        if ((ip & ~0u << (32 - pfx)) != net)
-            continue;
-        for (size_t i = 0; i < w->nhosts; i++)
-            if (w->hosts[i].site == s)
-                return (uint32_t)i;
-    }
-    return UINT32_MAX;
-}
-
 static void probe(struct actor *a, uint32_t ip, uint16_t port)
 {
     struct gen_world *w = a->w;
-    bool exists;
-    uint32_t h = path_host(w, ip, &exists);
+    uint32_t h = world_host_at(w, ip);
+    bool exists = h != UINT32_MAX;
+    if (!exists)
+        h = world_host_near(w, ip); /* an unused address: the path of its subnet */
     if (h == UINT32_MAX || h == a->host)
         return; /* outside the network, or the scanner itself */
     struct gen_flow_params p;
@@ -225,7 +214,7 @@ static void lateral_go(struct actor *a, uint32_t target, uint32_t action)
 {
     struct gen_world *w = a->w;
     const struct gen_campaign *c = a->campaign;
-    const struct gen_label *labels = a->label - L_MAIN;
+    const struct gen_label *labels = labels_of(a);
     uint32_t host = target - (uint32_t)w->sc->ndests;
     enum gen_via via = c->hop_via[action];
     if (via_service[via] != NULL) {
@@ -293,7 +282,7 @@ enum { EXFIL_STAGE, EXFIL_UPLOAD };
 static void exfil_go(struct actor *a, uint32_t target, uint32_t action)
 {
     const struct gen_campaign *c = a->campaign;
-    const struct gen_label *labels = a->label - L_MAIN;
+    const struct gen_label *labels = labels_of(a);
     if (action == EXFIL_STAGE) {
         /* Gather the data from the file servers onto the host (T1039). */
         const struct gen_label *keep = a->label;

@@ -13,6 +13,7 @@
 #include "tools/gen/gen_ldap.h"
 
 #include "tools/gen/gen_buf.h"
+#include "tools/gen/gen_rng.h"
 #include "tools/gen/gen_spnego.h"
 
 #define SASL_LEN 4 /* RFC 4422 3.7 */
@@ -29,17 +30,6 @@ enum {
 };
 
 #define LDAP_VERSION 3
-
-/* RFC 4121 4.2.2 (Flags) and 4.2.6.2 (TOK_ID, Filler). */
-enum {
-    WRAP_TOK_ID = 0x0504,
-    WRAP_SENT_BY_ACCEPTOR = 0x01,
-    WRAP_SEALED = 0x02,
-    WRAP_ACCEPTOR_SUBKEY = 0x04, /* the DC's AP-REP carries a subkey, and both sides use it */
-    WRAP_FILLER = 0xff,
-    WRAP_EC = 16,  /* filler bytes Windows pads AES plaintext with ([MS-KILE] 3.4.5.4.1) */
-    WRAP_RRC = 28, /* the right rotation count Windows uses with sealing (same) */
-};
 
 static const char mechanism[] = "GSS-SPNEGO"; /* [MS-ADTS]'s SASL mechanism name, 10 bytes */
 
@@ -105,24 +95,25 @@ size_t gen_ldap_bind_response(uint8_t *out, size_t cap, uint32_t message_id, siz
     return message_end(&b, msg, op);
 }
 
-size_t gen_ldap_sealed(uint8_t *out, size_t cap, bool from_server, uint64_t seq, size_t payload_len,
-                       struct gen_rng *rng)
+size_t gen_ldap_sealed_head(uint8_t *out, size_t cap, bool from_server, uint64_t seq,
+                            size_t payload_len)
 {
-    if (out == NULL || rng == NULL || payload_len < GEN_LDAP_SEAL_PAYLOAD_MIN ||
+    if (out == NULL || payload_len < GEN_LDAP_SEAL_PAYLOAD_MIN ||
         payload_len > GEN_LDAP_SASL_MAX - GEN_LDAP_WRAP_HDR_LEN)
         return 0;
-    uint8_t flags = WRAP_SEALED | WRAP_ACCEPTOR_SUBKEY;
-    if (from_server)
-        flags |= WRAP_SENT_BY_ACCEPTOR;
     struct gen_buf b;
     gen_buf_init(&b, out, cap);
     gen_buf_be(&b, GEN_LDAP_WRAP_HDR_LEN + payload_len, SASL_LEN);
-    gen_buf_be(&b, WRAP_TOK_ID, 2);
-    gen_buf_be(&b, flags, 1);
-    gen_buf_be(&b, WRAP_FILLER, 1);
-    gen_buf_be(&b, WRAP_EC, 2);
-    gen_buf_be(&b, WRAP_RRC, 2);
-    gen_buf_be(&b, seq, 8);
-    gen_buf_random(&b, payload_len, rng);
+    gen_spnego_wrap_head(&b, from_server, seq);
     return gen_buf_done(&b);
+}
+
+size_t gen_ldap_sealed(uint8_t *out, size_t cap, bool from_server, uint64_t seq, size_t payload_len,
+                       struct gen_rng *rng)
+{
+    size_t head = rng != NULL ? gen_ldap_sealed_head(out, cap, from_server, seq, payload_len) : 0;
+    if (head == 0 || payload_len > cap - head)
+        return 0;
+    gen_rng_fill(rng, out + head, payload_len);
+    return head + payload_len;
 }

@@ -35,12 +35,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tools/gen/gen_spnego.h"
+
 struct gen_rng;
 
 #define GEN_LDAP_PORT           389
 #define GEN_LDAP_MESSAGE_ID_MAX 2147483647u /* maxInt (RFC 4511 4.1.1) */
 #define GEN_LDAP_TOKEN_MAX      48000       /* Windows' default Kerberos MaxTokenSize */
-#define GEN_LDAP_WRAP_HDR_LEN   16          /* RFC 4121 4.2.6.2 */
+#define GEN_LDAP_WRAP_HDR_LEN   GEN_SPNEGO_WRAP_HEAD_LEN
 
 /* After the Wrap header, AES256 sealing (RFC 4121 4.2.4, RFC 3962) writes a 16-byte
  * confounder, the LDAP message, EC = 16 filler bytes and a 16-byte copy of the header, all
@@ -103,5 +105,15 @@ size_t gen_ldap_bind_response(uint8_t *out, size_t cap, uint32_t message_id, siz
  */
 size_t gen_ldap_sealed(uint8_t *out, size_t cap, bool from_server, uint64_t seq, size_t payload_len,
                        struct gen_rng *rng);
+
+/*
+ * gen_ldap_sealed_head() - the first 4 + 16 bytes of what gen_ldap_sealed() writes (the SASL
+ * length, counting the @payload_len bytes, and the Wrap token header), for a caller that sends
+ * the random payload after them without holding it.
+ *
+ * Return: 20, or 0 as gen_ldap_sealed() (no rng is needed).
+ */
+size_t gen_ldap_sealed_head(uint8_t *out, size_t cap, bool from_server, uint64_t seq,
+                            size_t payload_len);
 
 #endif

@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include "tools/gen/gen_actor.h"
+#include "tools/gen/gen_buf.h"
 #include "tools/gen/gen_ldap.h"
+#include "tools/gen/gen_spnego.h"
 #include "tools/gen/gen_quicflow.h"
 #include "tools/gen/gen_rdp.h"
 #include "tools/gen/gen_script.h"
@@ -229,19 +231,20 @@ static size_t winrm_body(struct actor *a, uint8_t *out, size_t cap, uint64_t soa
     static const char tail[] = "--Encrypted Boundary--\r\n";
     /* The Kerberos wrap token (RFC 4121 4.2.6.2) as Windows sends it with AES: a 16-byte
      * header, then with RRC 28 the rotated EC and checksum ahead of the cipher text. */
-    size_t sig = 16 + 28 + 16, total = (size_t)hn + 4 + sig + soap + sizeof tail - 1;
+    size_t sig = GEN_SPNEGO_WRAP_HEAD_LEN + 28 + 16,
+           total = (size_t)hn + 4 + sig + soap + sizeof tail - 1;
     if (total > cap)
         return 0;
     uint8_t *p = out;
     memcpy(p, head, (size_t)hn);
     p += hn;
-    *p++ = (uint8_t)sig; /* the header length, little-endian */
-    *p++ = 0;
-    *p++ = 0;
-    *p++ = 0;
-    memcpy(p, (const uint8_t[]){0x05, 0x04, server ? 0x07 : 0x06, 0xff, 0x00, 0x10, 0x00, 0x1c}, 8);
-    gen_rng_fill(&a->rng, p + 8, 8 + 28 + 16 + soap); /* SND_SEQ, then the cipher text */
-    p += sig + soap;
+    struct gen_buf b;
+    gen_buf_init(&b, p, 4 + GEN_SPNEGO_WRAP_HEAD_LEN);
+    gen_buf_le(&b, sig, 4); /* the signature's length, little-endian */
+    gen_spnego_wrap_head(&b, server, gen_rng_next(&a->rng));
+    /* then the rotated EC and checksum, and the cipher text */
+    gen_rng_fill(&a->rng, p + 4 + GEN_SPNEGO_WRAP_HEAD_LEN, sig - GEN_SPNEGO_WRAP_HEAD_LEN + soap);
+    p += 4 + sig + soap;
     memcpy(p, tail, sizeof tail - 1);
     return total;
 }
@@ -331,17 +334,16 @@ void actor_winrm(struct actor *a, uint32_t host, uint32_t exchanges)
 void actor_ldap(struct actor *a, uint32_t dc, uint32_t searches)
 {
     struct gen_world *w = a->w;
-    struct gen_script *sc = gen_script_create(8192 + (size_t)searches * 70000);
-    uint8_t *m = malloc(70000);
-    if (sc == NULL || m == NULL) {
-        free(sc);
-        free(m);
+    /* The bind is held whole; sealed messages only their 20-byte heads (the session sends
+     * the random cipher text after them). */
+    struct gen_script *sc = gen_script_create(8192 + (size_t)GEN_SCRIPT_STEPS * 20);
+    uint8_t m[4096];
+    if (sc == NULL)
         return;
-    }
-    size_t n =
-            gen_ldap_bind_request(m, 70000, 1, (size_t)gen_rng_range(&a->rng, 1500, 2300), &a->rng);
+    size_t n = gen_ldap_bind_request(m, sizeof m, 1, (size_t)gen_rng_range(&a->rng, 1500, 2300),
+                                     &a->rng);
     (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, m, n, n, 0, false);
-    n = gen_ldap_bind_response(m, 70000, 1, (size_t)gen_rng_range(&a->rng, 140, 170), &a->rng);
+    n = gen_ldap_bind_response(m, sizeof m, 1, (size_t)gen_rng_range(&a->rng, 140, 170), &a->rng);
     (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, m, n, n, 2 * MS, false);
     uint64_t seq[2] = {gen_rng_next(&a->rng) & 0x7fffffff, gen_rng_next(&a->rng) & 0x7fffffff};
     /* Searches of group policy and the user's groups: a few hundred bytes asked, answers
@@ -350,13 +352,13 @@ void actor_ldap(struct actor *a, uint32_t dc, uint32_t searches)
         size_t q = (size_t)gen_rng_range(&a->rng, 150, 400) + GEN_LDAP_WRAP_CIPHER_MIN;
         size_t r = (size_t)gen_rng_lognormal(&a->rng, 1500, 1.2);
         r = (r > 60000 ? 60000 : r) + GEN_LDAP_WRAP_CIPHER_MIN + 7;
-        n = gen_ldap_sealed(m, 70000, false, seq[0]++, q, &a->rng);
-        (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, m, n, n, i == 0 ? 0 : 5 * MS, false);
-        n = gen_ldap_sealed(m, 70000, true, seq[1]++, r, &a->rng);
-        (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, m, n, n,
+        n = gen_ldap_sealed_head(m, sizeof m, false, seq[0]++, q);
+        (void)gen_script_add(sc, GEN_CLIENT, GEN_FILL_BYTES, m, n, n + q, i == 0 ? 0 : 5 * MS,
+                             false);
+        n = gen_ldap_sealed_head(m, sizeof m, true, seq[1]++, r);
+        (void)gen_script_add(sc, GEN_SERVER, GEN_FILL_BYTES, m, n, n + r,
                              (uint64_t)gen_rng_range(&a->rng, 1, 20) * MS, false);
     }
-    free(m);
     gen_script_end(sc, GEN_END_CLIENT_FIN, (uint64_t)gen_rng_range(&a->rng, 1, 10) * SEC, false);
     struct gen_flow_params p;
     actor_flow(a, target_host(w, dc), 6, 0, GEN_LDAP_PORT, &p);

@@ -87,3 +87,27 @@ size_t gen_spnego_resp(struct gen_buf *b, size_t token_len, bool completed, stru
     gen_der_close(b, resp);
     return b->len - start;
 }
+
+/* RFC 4121 4.2.2 (Flags) and 4.2.6.2 (TOK_ID, Filler). */
+enum {
+    WRAP_TOK_ID = 0x0504,
+    WRAP_SENT_BY_ACCEPTOR = 0x01,
+    WRAP_SEALED = 0x02,
+    WRAP_ACCEPTOR_SUBKEY = 0x04, /* the DC's AP-REP carries a subkey, and both sides use it */
+    WRAP_FILLER = 0xff,
+    WRAP_EC = 16,  /* filler bytes Windows pads AES plaintext with ([MS-KILE] 3.4.5.4.1) */
+    WRAP_RRC = 28, /* the right rotation count Windows uses with sealing (same) */
+};
+
+void gen_spnego_wrap_head(struct gen_buf *b, bool from_acceptor, uint64_t seq)
+{
+    uint8_t flags = WRAP_SEALED | WRAP_ACCEPTOR_SUBKEY;
+    if (from_acceptor)
+        flags |= WRAP_SENT_BY_ACCEPTOR;
+    gen_buf_be(b, WRAP_TOK_ID, 2);
+    gen_buf_be(b, flags, 1);
+    gen_buf_be(b, WRAP_FILLER, 1);
+    gen_buf_be(b, WRAP_EC, 2);
+    gen_buf_be(b, WRAP_RRC, 2);
+    gen_buf_be(b, seq, 8);
+}

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct gen_buf;
 struct gen_rng;
@@ -49,5 +50,16 @@ size_t gen_spnego_init(struct gen_buf *b, size_t token_len, struct gen_rng *rng)
  * Return: the bytes written into @b, valid only if @b->err is still false.
  */
 size_t gen_spnego_resp(struct gen_buf *b, size_t token_len, bool completed, struct gen_rng *rng);
+
+#define GEN_SPNEGO_WRAP_HEAD_LEN 16 /* RFC 4121 4.2.6.2 */
+
+/*
+ * gen_spnego_wrap_head() - the 16-byte header of a Kerberos GSS-API Wrap token (RFC 4121
+ * 4.2.6.2) as Windows seals with AES: TOK_ID 05 04; Flags Sealed and AcceptorSubkey (0x06),
+ * plus SentByAcceptor (0x07) when @from_acceptor; Filler ff; EC 16 and RRC 28 ([MS-KILE]
+ * 3.4.5.4.1); SND_SEQ @seq, 8 octets big-endian. The rotated cipher text that follows is the
+ * caller's. Used by LDAP's SASL layer and WinRM's encrypted bodies.
+ */
+void gen_spnego_wrap_head(struct gen_buf *b, bool from_acceptor, uint64_t seq);
 
 #endif

@@ -592,12 +592,44 @@ uint32_t world_find_host(const struct gen_world *w, const char *name)
     return UINT32_MAX;
 }
 
+/* Addresses are laid out as build_hosts() and build_dests() number them, so the host or
+ * destination at an address is found by arithmetic: this runs for both ends of every flow's
+ * label and for every scan probe. */
 uint32_t world_host_at(const struct gen_world *w, uint32_t ip)
 {
-    for (size_t i = 0; i < w->nhosts; i++)
-        if (w->hosts[i].ip == ip)
-            return (uint32_t)i;
-    return UINT32_MAX;
+    const struct gen_scenario *sc = w->sc;
+    uint32_t first = 0;
+    for (size_t s = 0; s < sc->nsites; s++) {
+        uint32_t k = ip - (sc->sites[s].net + 10); /* workstation k + 1 */
+        if (k < sc->sites[s].hosts)
+            return first + k;
+        first += sc->sites[s].hosts;
+    }
+    uint32_t k = ip - (sc->dc_net + 10);
+    return k < sc->nservers ? first + k : UINT32_MAX;
+}
+
+uint32_t world_host_near(const struct gen_world *w, uint32_t ip)
+{
+    const struct gen_scenario *sc = w->sc;
+    uint32_t first = 0;
+    for (size_t s = 0; s < sc->nsites; s++) {
+        if ((ip & ~0u << (32 - sc->sites[s].prefix)) == sc->sites[s].net)
+            return first; /* every site has a workstation */
+        first += sc->sites[s].hosts;
+    }
+    bool in_dc = (ip & ~0u << (32 - sc->dc_prefix)) == sc->dc_net;
+    return in_dc && sc->nservers > 0 ? first : UINT32_MAX;
+}
+
+/* The internet destination at @ip (198.18.0.1 onwards, skipping .0 and .255), or UINT32_MAX. */
+static uint32_t dest_at(const struct gen_world *w, uint32_t ip)
+{
+    uint32_t off = ip - DEST_NET, lo = off % 256;
+    if (off >= 1u << 17 || lo == 0 || lo == 255)
+        return UINT32_MAX;
+    uint32_t i = off / 256 * 254 + lo - 1;
+    return i < w->sc->ndests ? i : UINT32_MAX;
 }
 
 struct actor *actor_new(struct gen_world *w, uint32_t host, const struct gen_label *label,
@@ -764,8 +796,6 @@ const char *gen_world_host_name(const struct gen_world *w, uint32_t ip)
     uint32_t h = world_host_at(w, ip);
     if (h != UINT32_MAX)
         return w->hosts[h].name;
-    for (size_t i = 0; i < w->sc->ndests; i++)
-        if (w->dests[i].ip == ip)
-            return w->dests[i].cfg->name;
-    return NULL;
+    uint32_t d = dest_at(w, ip);
+    return d != UINT32_MAX ? w->dests[d].cfg->name : NULL;
 }

@@ -1,5 +1,6 @@
 /*
- * Big-endian loads and stores on byte buffers, for wire formats and packet parsers. The caller
+ * Big-endian loads and stores on byte buffers, for wire formats and packet parsers (and the one
+ * little-endian store protobuf's fixed64 needs). The caller
  * has checked the bounds; these only move bytes (never a cast of a buffer to a wider type, which
  * would be unaligned and break strict aliasing).
  */
@@ -41,6 +42,12 @@ static inline void wr_be64(uint8_t *p, uint64_t v)
 {
     wr_be32(p, (uint32_t)(v >> 32));
     wr_be32(p + 4, (uint32_t)v);
+}
+
+static inline void wr_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 #endif

@@ -161,14 +161,25 @@ int wire_pack(enum wire_type type, const ProtobufCMessage *msg, uint8_t *buf, si
     if (payload > WIRE_LEN_MAX - WIRE_OVERHEAD || need > cap)
         return -EMSGSIZE;
 
+    size_t packed = protobuf_c_message_pack(msg, buf + WIRE_HEADER_LEN);
+    if (packed != payload)
+        return -EINVAL; /* only if @msg changed under us: another thread broke the contract */
+    return wire_seal(type, buf, payload, cap, len);
+}
+
+int wire_seal(enum wire_type type, uint8_t *buf, size_t payload, size_t cap, size_t *len)
+{
+    if (kind_of((int)type) == NULL || buf == NULL || len == NULL)
+        return -EINVAL;
+    size_t need = WIRE_OVERHEAD + payload;
+    *len = need;
+    if (payload > WIRE_LEN_MAX - WIRE_OVERHEAD || need > cap)
+        return -EMSGSIZE;
     memcpy(buf + OFF_MAGIC, wire_magic, sizeof(wire_magic));
     buf[OFF_VERSION] = WIRE_ENVELOPE_VERSION;
     buf[OFF_TYPE] = (uint8_t)type;
     wr_be16(buf + OFF_FLAGS, 0);
     wr_be32(buf + OFF_LENGTH, (uint32_t)payload);
-    size_t packed = protobuf_c_message_pack(msg, buf + WIRE_HEADER_LEN);
-    if (packed != payload)
-        return -EINVAL; /* only if @msg changed under us: another thread broke the contract */
     wr_be64(buf + WIRE_HEADER_LEN + payload, XXH3_64bits(buf, WIRE_HEADER_LEN + payload));
     return 0;
 }

@@ -112,6 +112,18 @@ int wire_pack(enum wire_type type, const ProtobufCMessage *msg, uint8_t *buf, si
               size_t *len);
 
 /*
+ * wire_seal() - put the envelope around a payload that is already in place: @payload bytes of
+ * protobuf at @buf + WIRE_HEADER_LEN (a sender that assembles a message from parts, such as the
+ * exporter appending packed records to a batch, packs nothing twice). Writes the header at @buf
+ * and the checksum after the payload. The payload is not checked: the sender vouches for it.
+ * @len is set to the envelope's size, WIRE_OVERHEAD + @payload, on success and on -EMSGSIZE.
+ *
+ * Returns 0, -EINVAL (@type unknown, @buf or @len NULL) or -EMSGSIZE (more than @cap bytes or
+ * WIRE_LEN_MAX).
+ */
+int wire_seal(enum wire_type type, uint8_t *buf, size_t payload, size_t cap, size_t *len);
+
+/*
  * wire_unpack() - check the envelope in @buf and decode its payload as @expect.
  * @buf, @len:  one whole envelope, exactly (trailing bytes are an error). Only read.
  * @max_len:    the caller's cap on @len, e.g. from configuration; WIRE_LEN_MAX applies too.

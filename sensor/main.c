@@ -17,22 +17,26 @@
 #include "sensor/sensor.h"
 #include "sensor/sensor_config.h"
 
-#define SENSOR_VERSION "0.1.0"
-
 /* Exit statuses, documented in --help. */
 enum {
     EXIT_OK = 0,
     EXIT_RUNTIME = 1, /* the capture failed while running, or events could not be written */
     EXIT_USAGE = 2,   /* bad options or configuration: nothing was started */
+    EXIT_UNACKED = 3, /* done, but batches are still unacknowledged (kept in the spool) */
 };
 
 /* Set by signal handlers, read by the main loop: the one kind of global STYLE.md allows. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t abort_requested;
 static volatile sig_atomic_t stats_requested;
 
+/* The first signal ends the capture and waits for the aggregators' acks; a second one stops
+ * the waiting too (the spool keeps what is unacknowledged). */
 static void on_stop_signal(int sig)
 {
     (void)sig;
+    if (stop_requested)
+        abort_requested = 1;
     stop_requested = 1;
 }
 
@@ -60,6 +64,13 @@ static void usage(FILE *f, const char *prog)
             "\n"
             "Output:\n"
             "      --json PATH          write flow events as JSON lines to PATH (- = stdout)\n"
+            "      --aggregator ENDPOINT  send flow records to this aggregator, e.g.\n"
+            "                           tcp://10.0.0.5:7730 (repeat for several; the same order\n"
+            "                           on every sensor)\n"
+            "      --keys DIR           CURVE keys: DIR/SENSOR_ID.key and DIR/aggregator.pub\n"
+            "                           (umbra-ctl keygen)\n"
+            "      --spool DIR          where unacknowledged batches wait (default umbra-spool)\n"
+            "      --insecure           export without CURVE (a lab only)\n"
             "\n"
             "Configuration:\n"
             "  -c, --config FILE        YAML configuration (deploy/config/sensor.example.yaml)\n"
@@ -73,10 +84,12 @@ static void usage(FILE *f, const char *prog)
             "\n"
             "Command-line options override the configuration file. Logs go to stderr; the\n"
             "counters go to stdout at exit (after the JSON when both go there). SIGUSR1 prints\n"
-            "the counters; SIGINT/SIGTERM end every flow, print the counters and exit.\n"
+            "the counters; SIGINT/SIGTERM end every flow, wait up to export.drain_timeout for\n"
+            "the aggregators' acks (a second signal stops waiting), print the counters and exit.\n"
             "Exit status: 0 done; 1 the capture failed while running (the packets before the\n"
             "failure are counted) or flow events could not be written; 2 bad options,\n"
-            "configuration or input that cannot be opened (nothing was started).\n",
+            "configuration or input that cannot be opened (nothing was started); 3 done, but\n"
+            "some batches are not acknowledged yet (they stay in the spool for the next start).\n",
             prog);
 }
 
@@ -91,6 +104,7 @@ struct cli_setting {
 
 struct cli {
     const char *config_path;
+    char aggregators[4096]; /* --aggregator values joined with commas: one list setting */
     struct cli_setting set[MAX_CLI_SETTINGS];
     size_t n_set;
 };
@@ -123,10 +137,32 @@ static int cli_add_kv(struct cli *cli, const char *kv)
     return cli_add(cli, s->buf, eq + 1);
 }
 
+static int add_aggregator(struct cli *cli, const char *endpoint)
+{
+    size_t used = strlen(cli->aggregators);
+    if (strchr(endpoint, ',') != NULL || used + strlen(endpoint) + 2 > sizeof(cli->aggregators)) {
+        fprintf(stderr, "umbra-sensor: --aggregator '%s': one endpoint per option\n", endpoint);
+        return -1;
+    }
+    snprintf(cli->aggregators + used, sizeof(cli->aggregators) - used, "%s%s", used ? "," : "",
+             endpoint);
+    return 0;
+}
+
 /* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
 static int parse_args(int argc, char **argv, struct cli *cli)
 {
-    enum { OPT_NO_PROMISC = 256, OPT_REALTIME, OPT_SET, OPT_REFERENCE, OPT_JSON };
+    enum {
+        OPT_NO_PROMISC = 256,
+        OPT_REALTIME,
+        OPT_SET,
+        OPT_REFERENCE,
+        OPT_JSON,
+        OPT_AGGREGATOR,
+        OPT_KEYS,
+        OPT_SPOOL,
+        OPT_INSECURE,
+    };
     static const struct option longopts[] = {
             {"read", required_argument, NULL, 'r'},
             {"interface", required_argument, NULL, 'i'},
@@ -136,6 +172,10 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
             {"realtime", no_argument, NULL, OPT_REALTIME},
             {"json", required_argument, NULL, OPT_JSON},
+            {"aggregator", required_argument, NULL, OPT_AGGREGATOR},
+            {"keys", required_argument, NULL, OPT_KEYS},
+            {"spool", required_argument, NULL, OPT_SPOOL},
+            {"insecure", no_argument, NULL, OPT_INSECURE},
             {"config", required_argument, NULL, 'c'},
             {"set", required_argument, NULL, OPT_SET},
             {"config-reference", no_argument, NULL, OPT_REFERENCE},
@@ -173,6 +213,18 @@ static int parse_args(int argc, char **argv, struct cli *cli)
         case OPT_JSON:
             rc = cli_add(cli, "output.json", optarg);
             break;
+        case OPT_AGGREGATOR:
+            rc = add_aggregator(cli, optarg);
+            break;
+        case OPT_KEYS:
+            rc = cli_add(cli, "curve.keys_dir", optarg);
+            break;
+        case OPT_SPOOL:
+            rc = cli_add(cli, "spool.dir", optarg);
+            break;
+        case OPT_INSECURE:
+            rc = cli_add(cli, "curve.insecure", "true");
+            break;
         case 'c':
             cli->config_path = optarg;
             break;
@@ -199,6 +251,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             return -1;
         }
     }
+    if (rc == 0 && cli->aggregators[0] != '\0')
+        rc = cli_add(cli, "export.aggregators", cli->aggregators);
     if (rc != 0)
         return -1;
     if (optind < argc) {
@@ -232,7 +286,11 @@ static int load_config(const struct cli *cli, struct sensor_config *cfg)
 
 static int run(const struct sensor_config *cfg, struct log *log)
 {
-    struct sensor_signals sig = {.stop = &stop_requested, .counters = &stats_requested};
+    struct sensor_signals sig = {
+            .stop = &stop_requested,
+            .counters = &stats_requested,
+            .abort = &abort_requested,
+    };
     struct sensor *s = sensor_create(cfg, &sig, log);
     if (s == NULL)
         return EXIT_USAGE;
@@ -251,6 +309,8 @@ static int run(const struct sensor_config *cfg, struct log *log)
         /* Logged by the output with its reason; a run that lost events must not look clean. */
         status = EXIT_RUNTIME;
     }
+    if (status == EXIT_OK && sensor_unacknowledged(s) > 0)
+        status = EXIT_UNACKED;
     sensor_print_counters(s, stdout);
     log_info(log, "sensor: done status=%d", status);
     sensor_destroy(&s);

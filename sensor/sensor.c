@@ -1,21 +1,29 @@
 /*
- * Sensor: wires capture -> decode -> flow table -> JSON output and owns the decode counters.
+ * Sensor: wires capture -> decode -> flow table -> JSON output and export, and owns the decode
+ * counters.
  * It makes no decision of its own about packets: each stage does, and this file only passes
  * results along and reports them.
  */
 #include "sensor/sensor.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "common/clock.h"
+#include "common/curve_keys.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
+#include "sensor/export.h"
 #include "sensor/features.h"
 #include "sensor/flow_json.h"
 #include "sensor/flow_pipe.h"
+#include "sensor/flow_record.h"
 #include "sensor/flow_table.h"
 #include "sensor/payload.h"
 #include "sensor/sensor_config.h"
@@ -36,6 +44,18 @@ struct sensor {
     struct flow_json *json;
     struct flow_pipe pipe;
     uint64_t decode[DECODE_STATUS_COUNT];
+
+    /* Export, when aggregators are configured. */
+    struct export *ex;
+    struct flow_record_buf *rec; /* the record being exported (large: built in place) */
+    struct export_config xcfg;
+    struct curve_keypair keys;
+    char server_keys[EXPORT_MAX_AGGREGATORS][CURVE_KEY_Z85_LEN + 1];
+    const char *server_key_ptrs[EXPORT_MAX_AGGREGATORS];
+    const char *capabilities[2];
+    char hostname[256];
+    uint64_t start_ts;
+    uint64_t unacked; /* batches left in the spool when the run ended */
 };
 
 static void on_event(void *ctx, const struct flow_event *ev)
@@ -43,6 +63,10 @@ static void on_event(void *ctx, const struct flow_event *ev)
     struct sensor *s = ctx;
     if (s->json != NULL)
         flow_json_write(s->json, ev, s->feat, s->pl);
+    if (s->ex != NULL) {
+        flow_record_fill(s->rec, ev, s->feat, s->pl);
+        export_record(s->ex, &s->rec->rec);
+    }
     if (ev->type == FLOW_EVENT_END && s->pl != NULL)
         payload_flow_end(s->pl, ev->slot);
     if (ev->type == FLOW_EVENT_END && s->feat != NULL)
@@ -112,7 +136,131 @@ static void poll_counters(struct sensor *s)
 
 static void on_wait(void *ctx)
 {
-    poll_counters(ctx);
+    struct sensor *s = ctx;
+    poll_counters(s);
+    /* Replaying a file at recorded speed waits here between packets: acks and sends go on. */
+    if (s->ex != NULL)
+        export_poll(s->ex);
+}
+
+/* The sensor's share of a Heartbeat; the export adds the spool's. */
+static void fill_heartbeat(void *ctx, Umbra__Heartbeat *hb)
+{
+    struct sensor *s = ctx;
+    struct capture_stats cs;
+    struct flow_table_stats fs;
+    capture_stats(s->cap, &cs);
+    flow_table_stats(s->ft, &fs);
+    hb->packets_read = cs.packets;
+    hb->packets_dropped_kernel = cs.kernel_drop;
+    uint64_t errors = 0;
+    for (int i = DECODE_OK + 1; i < DECODE_STATUS_COUNT; i++)
+        errors += s->decode[i];
+    hb->decode_errors = errors;
+    hb->flows_active = fs.flows_active;
+    hb->flows_created = fs.flows_created;
+    hb->flows_evicted = fs.flows_ended[FLOW_END_EVICTED];
+}
+
+/* KEYS_DIR/NAME, or @explicit when it is set. Returns -ENAMETOOLONG if it does not fit. */
+static int key_path(char *out, size_t cap, const char *explicit, const char *dir, const char *name,
+                    const char *ext)
+{
+    int n = explicit[0] != '\0' ? snprintf(out, cap, "%s", explicit)
+                                : snprintf(out, cap, "%s/%s%s", dir, name, ext);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* The CURVE keys the export needs: this sensor's pair and each aggregator's public key. */
+static int load_keys(struct sensor *s, const struct sensor_config *cfg, uint32_t n)
+{
+    const char *dir = cfg->curve_keys_dir;
+    size_t n_srv = cfg->curve_server_keys.n;
+    if (cfg->curve_secret_key[0] == '\0' && dir[0] == '\0') {
+        log_err(s->log, "sensor: no CURVE key to export with: give --keys DIR (made with "
+                        "umbra-ctl keygen) or curve.secret_key, or set curve.insecure: true for "
+                        "a lab");
+        return UMBRA_ECONFIG;
+    }
+    if (n_srv != 0 && n_srv != 1 && n_srv != n) {
+        log_err(s->log,
+                "sensor: curve.server_keys has %zu files for %u aggregators: give one for "
+                "all or one each",
+                n_srv, n);
+        return UMBRA_ECONFIG;
+    }
+    if (n_srv == 0 && dir[0] == '\0') {
+        log_err(s->log, "sensor: no aggregator public key: set curve.server_keys or --keys DIR "
+                        "(with DIR/aggregator.pub)");
+        return UMBRA_ECONFIG;
+    }
+    char path[1100];
+    int rc = key_path(path, sizeof(path), cfg->curve_secret_key, dir, cfg->id, ".key");
+    if (rc == 0)
+        rc = curve_keys_read_secret(path, &s->keys, s->log);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        const char *file = n_srv == 0 ? "" : cfg->curve_server_keys.items[n_srv == 1 ? 0 : i];
+        rc = key_path(path, sizeof(path), file, dir, "aggregator", ".pub");
+        if (rc == 0)
+            rc = curve_keys_read_public(path, s->server_keys[i], s->log);
+        s->server_key_ptrs[i] = s->server_keys[i];
+    }
+    if (rc == -ENAMETOOLONG)
+        log_err(s->log, "sensor: a key file path is too long");
+    return rc;
+}
+
+static int export_open(struct sensor *s, const struct sensor_config *cfg)
+{
+    uint32_t n = (uint32_t)cfg->export_aggregators.n;
+    if (cfg->curve_insecure) {
+        log_warn(s->log, "sensor: curve.insecure is set: flow records go unauthenticated and "
+                         "unencrypted; use it in a lab only");
+    } else if (load_keys(s, cfg, n) != 0) {
+        return UMBRA_ECONFIG;
+    }
+    s->rec = malloc(sizeof(*s->rec));
+    if (s->rec == NULL) {
+        log_err(s->log, "sensor: out of memory for the export record");
+        return -ENOMEM;
+    }
+    if (gethostname(s->hostname, sizeof(s->hostname)) != 0)
+        s->hostname[0] = '\0';
+    s->hostname[sizeof(s->hostname) - 1] = '\0';
+    size_t n_caps = 0;
+    if (cfg->feat_enabled)
+        s->capabilities[n_caps++] = "features";
+    if (cfg->feat_enabled && cfg->feat_handshakes)
+        s->capabilities[n_caps++] = "handshakes";
+    s->start_ts = clock_wall_ns();
+    s->xcfg = (struct export_config){
+            .sensor_id = cfg->id,
+            .hostname = s->hostname,
+            .site = cfg->site,
+            .version = SENSOR_VERSION,
+            .capabilities = s->capabilities,
+            .n_capabilities = n_caps,
+            .start_ts = s->start_ts,
+            .endpoints = (const char *const *)cfg->export_aggregators.items,
+            .n_endpoints = n,
+            .own = cfg->curve_insecure ? NULL : &s->keys,
+            .server_keys = s->server_key_ptrs,
+            .spool_dir = cfg->spool_dir,
+            .spool_max = cfg->spool_max,
+            .sync_ns = cfg->spool_sync,
+            .batch_records = (uint32_t)cfg->export_batch_records,
+            .batch_bytes = (uint32_t)cfg->export_batch_bytes,
+            .batch_delay_ns = cfg->export_batch_delay,
+            .window = (uint32_t)cfg->export_window,
+            .ack_timeout_ns = cfg->export_ack_timeout,
+            .replay_rate = cfg->export_replay_rate,
+            .heartbeat_ns = cfg->export_heartbeat,
+            .zmq_heartbeat_ns = cfg->export_zmq_heartbeat,
+            .heartbeat_fn = fill_heartbeat,
+            .heartbeat_ctx = s,
+    };
+    s->ex = export_create(&s->xcfg, s->log);
+    return s->ex != NULL ? 0 : UMBRA_ECONFIG;
 }
 
 struct sensor *sensor_create(const struct sensor_config *cfg, const struct sensor_signals *sig,
@@ -209,8 +357,14 @@ struct sensor *sensor_create(const struct sensor_config *cfg, const struct senso
     s->cap = capture_create(&ccfg, on_frame, s, log);
     if (s->cap == NULL)
         goto out_json;
+    if (cfg->export_aggregators.n > 0 && export_open(s, cfg) != 0)
+        goto out_capture;
     return s;
 
+out_capture:
+    export_destroy(&s->ex);
+    free(s->rec);
+    capture_destroy(&s->cap);
 out_json:
     flow_json_destroy(&s->json);
 out_table:
@@ -229,6 +383,8 @@ void sensor_destroy(struct sensor **sp)
     if (sp == NULL || *sp == NULL)
         return;
     struct sensor *s = *sp;
+    export_destroy(&s->ex);
+    free(s->rec);
     capture_destroy(&s->cap);
     flow_json_destroy(&s->json);
     flow_table_destroy(&s->ft);
@@ -251,6 +407,8 @@ int sensor_run_slice(struct sensor *s)
      * is seen now rather than at exit. */
     if (s->json != NULL)
         flow_json_flush(s->json);
+    if (s->ex != NULL)
+        export_poll(s->ex);
     poll_counters(s);
     return rc;
 }
@@ -261,6 +419,13 @@ void sensor_finish(struct sensor *s)
     flow_table_flush(s->ft, FLOW_END_SHUTDOWN);
     if (s->json != NULL)
         flow_json_flush(s->json);
+    if (s->ex != NULL)
+        s->unacked = export_drain(s->ex, s->cfg->export_drain, s->sig.abort);
+}
+
+uint64_t sensor_unacknowledged(const struct sensor *s)
+{
+    return s->unacked;
 }
 
 uint64_t sensor_output_errors(const struct sensor *s)
@@ -326,5 +491,7 @@ void sensor_print_counters(struct sensor *s, FILE *f)
     }
     if (s->json != NULL)
         counter(f, "json_write_errors", flow_json_errors(s->json));
+    if (s->ex != NULL)
+        export_counters(s->ex, named_counter, f);
     fflush(f);
 }

@@ -16,9 +16,12 @@ struct sensor_config;
 
 /* Flags that main()'s signal handlers set; borrowed by the sensor. */
 struct sensor_signals {
-    const volatile sig_atomic_t *stop; /* stop the capture promptly */
-    volatile sig_atomic_t *counters;   /* print the counters (the sensor clears it) */
+    const volatile sig_atomic_t *stop;  /* stop the capture promptly */
+    volatile sig_atomic_t *counters;    /* print the counters (the sensor clears it) */
+    const volatile sig_atomic_t *abort; /* stop waiting for acknowledgements too (a 2nd signal) */
 };
+
+#define SENSOR_VERSION "0.1.0"
 
 /*
  * sensor_create() - open the input, size the flow table, open the JSON output if configured.
@@ -38,9 +41,13 @@ void sensor_destroy(struct sensor **sp);
  */
 int sensor_run_slice(struct sensor *s);
 
-/* sensor_finish() - end every live flow (reason shutdown) so each is reported once, and flush
- * the output. */
+/* sensor_finish() - end every live flow (reason shutdown) so each is reported once, flush the
+ * output, and with export, wait up to export.drain_timeout for the aggregators' acks. */
 void sensor_finish(struct sensor *s);
+
+/* sensor_unacknowledged() - batches still unacknowledged in the spool after sensor_finish()
+ * (0 without export). They are not lost: the next start sends them. */
+uint64_t sensor_unacknowledged(const struct sensor *s);
 
 /* sensor_output_errors() - flow events that could not be written (0 without JSON output). */
 uint64_t sensor_output_errors(const struct sensor *s);

@@ -41,7 +41,25 @@ struct sensor_config {
     int64_t feat_meta;          /* features.metadata_records: 0 = from flow.max_flows */
     int64_t feat_dns_names;     /* features.dns_names */
     char output_json[1024];     /* output.json: path, "-" = stdout, "" = none */
-    int log_level;              /* log.level: enum log_level */
+    char site[64];              /* sensor.site: operator-given site name (Hello) */
+    struct config_strlist export_aggregators; /* export.aggregators: ZeroMQ endpoints */
+    int64_t export_batch_records;             /* export.batch_records */
+    uint64_t export_batch_bytes;              /* export.batch_bytes */
+    uint64_t export_batch_delay;              /* export.batch_delay: ns */
+    int64_t export_window;                    /* export.window: batches in flight */
+    uint64_t export_ack_timeout;              /* export.ack_timeout: ns */
+    uint64_t export_replay_rate;              /* export.replay_rate: bytes per second */
+    uint64_t export_heartbeat;                /* export.heartbeat_interval: ns */
+    uint64_t export_zmq_heartbeat;            /* export.zmq_heartbeat: ns */
+    uint64_t export_drain;                    /* export.drain_timeout: ns */
+    char spool_dir[1024];                     /* spool.dir */
+    uint64_t spool_max;                       /* spool.max_size: bytes */
+    uint64_t spool_sync;                      /* spool.sync_interval: ns */
+    char curve_keys_dir[1024];                /* curve.keys_dir */
+    char curve_secret_key[1024];              /* curve.secret_key: this sensor's .key file */
+    struct config_strlist curve_server_keys;  /* curve.server_keys: aggregators' .pub files */
+    bool curve_insecure;                      /* curve.insecure: plain TCP (lab only) */
+    int log_level;                            /* log.level: enum log_level */
 };
 
 /* sensor_config_schema() - the option table for struct sensor_config. */

@@ -1,0 +1,170 @@
+/*
+ * The aggregator's option table: names, types, ranges, defaults and one line of help per option,
+ * and where the CURVE key files are when only a key directory is given. It owns no state;
+ * loading and validation are common/config's.
+ */
+#include "aggregator/aggregator_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "common/wire.h"
+
+static const struct config_enum_name log_levels[] = {
+        {"error", LOG_LEVEL_ERROR},
+        {"warn", LOG_LEVEL_WARN},
+        {"info", LOG_LEVEL_INFO},
+        {"debug", LOG_LEVEL_DEBUG},
+        {NULL, 0},
+};
+
+#define OFF(field)  offsetof(struct aggregator_config, field)
+#define SIZE(field) sizeof(((struct aggregator_config *)0)->field)
+
+#define NS_SEC 1000000000LL
+#define NS_MIN (60 * NS_SEC)
+#define NS_DAY (86400 * NS_SEC)
+#define MIB    (1LL << 20)
+#define GIB    (1LL << 30)
+#define TIB    (1LL << 40)
+
+static const struct config_option aggregator_options[] = {
+        {.key = "aggregator.id",
+         .type = CONFIG_STRING,
+         .offset = OFF(id),
+         .size = SIZE(id),
+         .def = "aggregator",
+         .help = "name of this aggregator in logs"},
+        {.key = "ingest.listen",
+         .type = CONFIG_STRLIST,
+         .offset = OFF(listen),
+         .size = AGGREGATOR_LISTEN_MAX,
+         .def = "tcp://*:7730",
+         .help = "ZeroMQ endpoints the sensors connect to (--listen, repeatable)"},
+        /* 4 KiB holds a Hello and a small batch; WIRE_LEN_MAX is what the wire code handles. A
+         * peer that sends more is disconnected by ZeroMQ itself (counted as a disconnect). */
+        {.key = "ingest.max_message",
+         .type = CONFIG_SIZE,
+         .offset = OFF(max_message),
+         .min = 4096,
+         .max = WIRE_LEN_MAX,
+         .def = "16MiB",
+         .help = "largest message a sensor may send; a larger one drops its connection"},
+        {.key = "ingest.max_records",
+         .type = CONFIG_INT,
+         .offset = OFF(max_records),
+         .min = 1,
+         .max = 1 << 20,
+         .def = "65536",
+         .help = "records per batch; a batch with more is acknowledged REJECTED"},
+        /* One fsync per group: at 256 batches, a disk that syncs in 5 ms still takes 50k
+         * batches/s. The ack slots are preallocated, so the cap also bounds that memory. */
+        {.key = "ingest.group_commit",
+         .type = CONFIG_INT,
+         .offset = OFF(group_commit),
+         .min = 1,
+         .max = 4096,
+         .def = "256",
+         .help = "batches applied per LMDB transaction (one fsync) before they are acknowledged"},
+        {.key = "ingest.silence_timeout",
+         .type = CONFIG_DURATION,
+         .offset = OFF(silence_timeout),
+         .min = NS_SEC,
+         .max = NS_DAY,
+         .def = "60s",
+         .help = "a sensor with no message for this long is logged and counted as silent"},
+        {.key = "ingest.zmq_heartbeat",
+         .type = CONFIG_DURATION,
+         .offset = OFF(zmq_heartbeat),
+         .min = 0,
+         .max = 10 * NS_MIN,
+         .def = "5s",
+         .help = "ZMTP ping interval; a connection silent for three of them is dropped (0 = off)"},
+        {.key = "store.dir",
+         .type = CONFIG_STRING,
+         .offset = OFF(store_dir),
+         .size = SIZE(store_dir),
+         .def = "umbra-data",
+         .help = "directory of the LMDB flow store (--data); created if missing"},
+        /* LMDB maps the file sparsely: the size is a ceiling, not an allocation. 8 GiB holds
+         * weeks of a busy branch's batches; raise it when "map full" is logged. */
+        {.key = "store.map_size",
+         .type = CONFIG_SIZE,
+         .offset = OFF(store_map_size),
+         .min = MIB,
+         .max = 16 * TIB,
+         .def = "8GiB",
+         .help = "largest size of the flow store; the file grows only as data arrives"},
+        {.key = "store.sync",
+         .type = CONFIG_BOOL,
+         .offset = OFF(store_sync),
+         .def = "true",
+         .help = "fsync each group commit before acknowledging it; false loses acked batches on "
+                 "a crash (tests only)"},
+        {.key = "curve.secret_key",
+         .type = CONFIG_STRING,
+         .offset = OFF(curve_secret),
+         .size = SIZE(curve_secret),
+         .help = "this aggregator's key pair file (umbra-ctl keygen); default "
+                 "KEYS_DIR/aggregator.key"},
+        {.key = "curve.allow_dir",
+         .type = CONFIG_STRING,
+         .offset = OFF(curve_allow),
+         .size = SIZE(curve_allow),
+         .help = "directory of the sensors' NAME.pub files; NAME is the sensor id the key may "
+                 "send as; default KEYS_DIR/sensors"},
+        {.key = "curve.keys_dir",
+         .type = CONFIG_STRING,
+         .offset = OFF(curve_keys),
+         .size = SIZE(curve_keys),
+         .help = "key directory (--keys) holding aggregator.key and sensors/"},
+        {.key = "curve.insecure",
+         .type = CONFIG_BOOL,
+         .offset = OFF(curve_insecure),
+         .def = "false",
+         .help = "no CURVE: plain TCP, unauthenticated and unencrypted (a lab only; --insecure)"},
+        {.key = "log.level",
+         .type = CONFIG_ENUM,
+         .offset = OFF(log_level),
+         .names = log_levels,
+         .def = "info",
+         .help = "least severe level logged: error, warn, info or debug"},
+};
+
+static const struct config_schema aggregator_schema = {
+        .name = "aggregator",
+        .struct_size = sizeof(struct aggregator_config),
+        .opts = aggregator_options,
+        .n_opts = sizeof(aggregator_options) / sizeof(aggregator_options[0]),
+};
+
+const struct config_schema *aggregator_config_schema(void)
+{
+    return &aggregator_schema;
+}
+
+static int pick(const char *explicit, const char *dir, const char *leaf, char *out, size_t cap)
+{
+    int n;
+    if (explicit[0] != '\0')
+        n = snprintf(out, cap, "%s", explicit);
+    else if (dir[0] != '\0')
+        n = snprintf(out, cap, "%s/%s", dir, leaf);
+    else
+        n = snprintf(out, cap, "%s", "");
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int aggregator_config_key_paths(const struct aggregator_config *cfg, char *secret, char *allow,
+                                size_t cap)
+{
+    int rc = pick(cfg->curve_secret, cfg->curve_keys, "aggregator.key", secret, cap);
+    if (rc == 0)
+        rc = pick(cfg->curve_allow, cfg->curve_keys, "sensors", allow, cap);
+    if (rc != 0) {
+        secret[0] = '\0';
+        allow[0] = '\0';
+    }
+    return rc;
+}

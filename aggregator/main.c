@@ -1,0 +1,448 @@
+/*
+ * umbra-aggregator: options, configuration, keys and signals. The receiving side itself is
+ * aggregator/ingest.c and the store aggregator/flow_store.c; this file turns the command line
+ * and the configuration file into a struct aggregator_config, opens the store and the ZeroMQ
+ * context, and runs the libuv loop until a signal stops it.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+#include <zmq.h>
+
+#include "aggregator/aggregator_config.h"
+#include "aggregator/flow_store.h"
+#include "aggregator/ingest.h"
+#include "common/config.h"
+#include "common/curve_keys.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#define AGGREGATOR_VERSION "0.1.0"
+
+/* Exit statuses, documented in --help. */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1, /* the event loop failed while running */
+    EXIT_USAGE = 2,   /* bad options, configuration, keys or store: nothing was started */
+};
+
+static void usage(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "Usage: %s [OPTIONS] (--keys DIR | --insecure)\n"
+            "\n"
+            "Umbra aggregator: receives the sensors' flow batches over ZeroMQ (CURVE), stores\n"
+            "each exactly once in LMDB and acknowledges it once it is on disk.\n"
+            "\n"
+            "Network and storage:\n"
+            "      --listen ENDPOINT    ZeroMQ endpoint to bind, e.g. tcp://*:7730 (default);\n"
+            "                           repeat for several; replaces the configured list\n"
+            "      --data DIR           flow store directory (default umbra-data)\n"
+            "\n"
+            "Security:\n"
+            "      --keys DIR           CURVE keys: DIR/aggregator.key is this aggregator's key\n"
+            "                           pair, DIR/sensors/NAME.pub the sensors allowed in, each\n"
+            "                           as sensor id NAME (umbra-ctl keygen makes them)\n"
+            "      --insecure           no CURVE: plain, unauthenticated TCP (a lab only)\n"
+            "\n"
+            "Configuration:\n"
+            "  -c, --config FILE        YAML configuration "
+            "(deploy/config/aggregator.example.yaml)\n"
+            "      --set KEY=VALUE      set any configuration option, e.g. log.level=debug\n"
+            "      --config-reference   print every configuration option and exit\n"
+            "  -v, --verbose            log at debug level (same as --set log.level=debug)\n"
+            "  -q, --quiet              log errors only\n"
+            "\n"
+            "  -h, --help               this text\n"
+            "  -V, --version            print the version and exit\n"
+            "\n"
+            "Command-line options override the configuration file. Logs go to stderr; the\n"
+            "counters go to stdout at exit. SIGUSR1 prints the counters and the table of sensors;\n"
+            "SIGHUP re-reads the allow-list (keys removed stop being accepted at once, even on\n"
+            "open connections); SIGINT/SIGTERM finish the batches in hand (committed and\n"
+            "acknowledged), print the counters and exit. A sensor that sends a message above\n"
+            "ingest.max_message is disconnected by ZeroMQ and shows in the disconnects counter.\n"
+            "Exit status: 0 stopped by a signal; 1 the event loop failed while running;\n"
+            "2 bad options or configuration, no usable CURVE key, or a store or endpoint that\n"
+            "cannot be opened (nothing was started).\n",
+            prog);
+}
+
+/* One command-line setting, applied after the configuration file. */
+struct cli_setting {
+    const char *key;
+    const char *value;
+    char buf[512]; /* for --set KEY=VALUE, split in place */
+};
+
+#define MAX_CLI_SETTINGS 64
+
+struct cli {
+    const char *config_path;
+    struct cli_setting set[MAX_CLI_SETTINGS];
+    size_t n_set;
+    char listen[4096]; /* every --listen, comma-separated: one ingest.listen setting */
+    size_t listen_len;
+};
+
+static int cli_add(struct cli *cli, const char *key, const char *value)
+{
+    if (cli->n_set == MAX_CLI_SETTINGS) {
+        fprintf(stderr, "umbra-aggregator: more than %d settings on the command line\n",
+                MAX_CLI_SETTINGS);
+        return -1;
+    }
+    cli->set[cli->n_set].key = key;
+    cli->set[cli->n_set].value = value;
+    cli->n_set++;
+    return 0;
+}
+
+static int cli_add_kv(struct cli *cli, const char *kv)
+{
+    if (cli->n_set == MAX_CLI_SETTINGS)
+        return cli_add(cli, "", "");
+    struct cli_setting *s = &cli->set[cli->n_set];
+    int n = snprintf(s->buf, sizeof(s->buf), "%s", kv);
+    char *eq = strchr(s->buf, '=');
+    if (n < 0 || (size_t)n >= sizeof(s->buf) || eq == NULL || eq == s->buf) {
+        fprintf(stderr, "umbra-aggregator: --set takes KEY=VALUE, got '%s'\n", kv);
+        return -1;
+    }
+    *eq = '\0';
+    return cli_add(cli, s->buf, eq + 1);
+}
+
+/* --listen is repeatable: the endpoints are joined into one list value, set once at the end. */
+static int cli_listen(struct cli *cli, const char *ep)
+{
+    if (strchr(ep, ',') != NULL) {
+        fprintf(stderr, "umbra-aggregator: --listen takes one endpoint, got '%s'\n", ep);
+        return -1;
+    }
+    int n = snprintf(cli->listen + cli->listen_len, sizeof(cli->listen) - cli->listen_len, "%s%s",
+                     cli->listen_len ? "," : "", ep);
+    if (n < 0 || (size_t)n >= sizeof(cli->listen) - cli->listen_len) {
+        fprintf(stderr, "umbra-aggregator: too many --listen endpoints\n");
+        return -1;
+    }
+    cli->listen_len += (size_t)n;
+    return 0;
+}
+
+/* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
+static int parse_args(int argc, char **argv, struct cli *cli)
+{
+    enum { OPT_LISTEN = 256, OPT_DATA, OPT_KEYS, OPT_INSECURE, OPT_SET, OPT_REFERENCE };
+    static const struct option longopts[] = {
+            {"listen", required_argument, NULL, OPT_LISTEN},
+            {"data", required_argument, NULL, OPT_DATA},
+            {"keys", required_argument, NULL, OPT_KEYS},
+            {"insecure", no_argument, NULL, OPT_INSECURE},
+            {"config", required_argument, NULL, 'c'},
+            {"set", required_argument, NULL, OPT_SET},
+            {"config-reference", no_argument, NULL, OPT_REFERENCE},
+            {"verbose", no_argument, NULL, 'v'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
+    };
+    int c;
+    int rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, "c:vqhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN:
+            rc = cli_listen(cli, optarg);
+            break;
+        case OPT_DATA:
+            rc = cli_add(cli, "store.dir", optarg);
+            break;
+        case OPT_KEYS:
+            rc = cli_add(cli, "curve.keys_dir", optarg);
+            break;
+        case OPT_INSECURE:
+            rc = cli_add(cli, "curve.insecure", "true");
+            break;
+        case 'c':
+            cli->config_path = optarg;
+            break;
+        case OPT_SET:
+            rc = cli_add_kv(cli, optarg);
+            break;
+        case OPT_REFERENCE:
+            config_print_reference(aggregator_config_schema(), stdout);
+            return 1;
+        case 'v':
+            rc = cli_add(cli, "log.level", "debug");
+            break;
+        case 'q':
+            rc = cli_add(cli, "log.level", "error");
+            break;
+        case 'h':
+            usage(stdout, argv[0]);
+            return 1;
+        case 'V':
+            printf("umbra-aggregator %s\n", AGGREGATOR_VERSION);
+            return 1;
+        default:
+            fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+            return -1;
+        }
+    }
+    if (rc == 0 && cli->listen_len > 0)
+        rc = cli_add(cli, "ingest.listen", cli->listen);
+    if (rc != 0)
+        return -1;
+    if (optind < argc) {
+        fprintf(stderr, "umbra-aggregator: unexpected argument '%s'\nTry '%s --help'.\n",
+                argv[optind], argv[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where the keys are, once the configuration is complete. */
+struct key_paths {
+    char secret[1100];
+    char allow[1100];
+};
+
+/* Defaults, then the file, then the command line; then the security choice must be clear. */
+static int load_config(const struct cli *cli, struct aggregator_config *cfg, struct key_paths *kp)
+{
+    const struct config_schema *schema = aggregator_config_schema();
+    struct config_error err;
+    int rc = cli->config_path ? config_load_file(schema, cli->config_path, cfg, &err)
+                              : config_set_defaults(schema, cfg, &err);
+    for (size_t i = 0; rc == 0 && i < cli->n_set; i++)
+        rc = config_set(schema, cfg, cli->set[i].key, cli->set[i].value, &err);
+    if (rc != 0) {
+        fprintf(stderr, "umbra-aggregator: configuration error: %s\n", err.msg);
+        return rc;
+    }
+    if (cfg->listen.n == 0) {
+        fprintf(stderr, "umbra-aggregator: ingest.listen is empty: give at least one endpoint "
+                        "(--listen tcp://*:7730)\n");
+        return UMBRA_ECONFIG;
+    }
+    if (aggregator_config_key_paths(cfg, kp->secret, kp->allow, sizeof(kp->secret)) != 0) {
+        fprintf(stderr, "umbra-aggregator: curve.keys_dir: path too long\n");
+        return UMBRA_ECONFIG;
+    }
+    if (cfg->curve_insecure && (kp->secret[0] != '\0' || kp->allow[0] != '\0')) {
+        fprintf(stderr, "umbra-aggregator: curve.insecure is true but CURVE keys are given too: "
+                        "choose one\n");
+        return UMBRA_ECONFIG;
+    }
+    if (!cfg->curve_insecure && kp->secret[0] == '\0') {
+        fprintf(stderr, "umbra-aggregator: no CURVE key: give --keys DIR (umbra-ctl keygen) or "
+                        "set curve.insecure: true for a lab\n");
+        return UMBRA_ECONFIG;
+    }
+    if (!cfg->curve_insecure && kp->allow[0] == '\0') {
+        fprintf(stderr, "umbra-aggregator: curve.secret_key is set but curve.allow_dir is not: "
+                        "give the directory of the sensors' .pub files\n");
+        return UMBRA_ECONFIG;
+    }
+    return 0;
+}
+
+/* Everything the loop's callbacks need. */
+struct app {
+    uv_loop_t loop;
+    uv_signal_t sig_int, sig_term, sig_hup, sig_usr1;
+    struct ingest *in;
+    struct log *log;
+    bool stopped_by_signal;
+};
+
+static void print_counter(void *ctx, const char *name, uint64_t v)
+{
+    fprintf(ctx, "  %-28s %llu\n", name, (unsigned long long)v);
+}
+
+static void print_counters(const struct ingest *in, FILE *f)
+{
+    fprintf(f, "umbra-aggregator counters\n");
+    ingest_counters(in, print_counter, f);
+    fflush(f);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct app *app = h->data;
+    switch (signum) {
+    case SIGHUP:
+        log_info(app->log, "aggregator: SIGHUP: reloading the allow-list");
+        ingest_reload_allow(app->in);
+        break;
+    case SIGUSR1:
+        print_counters(app->in, stdout);
+        ingest_print_sensors(app->in, stdout);
+        fflush(stdout);
+        break;
+    default:
+        /* Each group of batches is committed and acknowledged inside the callback that read
+         * it, so when this runs nothing is half done: stopping the loop is enough. */
+        log_info(app->log, "aggregator: stopping on signal %d", signum);
+        app->stopped_by_signal = true;
+        uv_stop(&app->loop);
+        break;
+    }
+}
+
+static int start_signals(struct app *app)
+{
+    struct {
+        uv_signal_t *h;
+        int sig;
+    } s[] = {
+            {&app->sig_int, SIGINT},
+            {&app->sig_term, SIGTERM},
+            {&app->sig_hup, SIGHUP},
+            {&app->sig_usr1, SIGUSR1},
+    };
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+        uv_signal_init(&app->loop, s[i].h);
+        s[i].h->data = app;
+        int rc = uv_signal_start(s[i].h, on_signal, s[i].sig);
+        if (rc != 0) {
+            log_err(app->log, "aggregator: uv_signal_start(%d): %s", s[i].sig, uv_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void close_signals(struct app *app)
+{
+    uv_signal_t *s[] = {&app->sig_int, &app->sig_term, &app->sig_hup, &app->sig_usr1};
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+        if (s[i]->loop != NULL && !uv_is_closing((uv_handle_t *)s[i]))
+            uv_close((uv_handle_t *)s[i], NULL);
+    }
+    uv_run(&app->loop, UV_RUN_NOWAIT);
+}
+
+static void log_start(const struct aggregator_config *cfg, const struct ingest *in,
+                      const struct key_paths *kp, struct log *log)
+{
+    for (uint32_t i = 0; ingest_endpoint(in, i) != NULL; i++)
+        log_info(log, "aggregator: listening on %s", ingest_endpoint(in, i));
+    if (ingest_curve(in))
+        log_info(log, "aggregator: CURVE on: key=%s allowed_keys=%zu allow_dir=%s", kp->secret,
+                 ingest_allowed_keys(in), kp->allow);
+    else
+        log_info(log, "aggregator: CURVE off (insecure)");
+    log_info(log, "aggregator: id=%s store=%s map_size=%llu sync=%s group_commit=%lld", cfg->id,
+             cfg->store_dir, (unsigned long long)cfg->store_map_size,
+             cfg->store_sync ? "on" : "off", (long long)cfg->group_commit);
+}
+
+/* Runs the loop with @app's ingest until a signal stops it. */
+static int serve(struct app *app)
+{
+    if (start_signals(app) != 0)
+        return EXIT_RUNTIME;
+    int rc = uv_run(&app->loop, UV_RUN_DEFAULT);
+    if (!app->stopped_by_signal) {
+        log_err(app->log, "aggregator: the event loop ended unexpectedly (%d)", rc);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
+static int run(const struct aggregator_config *cfg, const struct key_paths *kp, struct log *log)
+{
+    struct curve_keypair own;
+    if (!cfg->curve_insecure && curve_keys_read_secret(kp->secret, &own, log) != 0)
+        return EXIT_USAGE; /* logged with the file and the reason */
+
+    int status = EXIT_USAGE;
+    struct app app = {.log = log};
+    struct flow_store_config scfg = {
+            .dir = cfg->store_dir, .map_size = cfg->store_map_size, .sync = cfg->store_sync};
+    struct flow_store *store = flow_store_create(&scfg, log);
+    if (store == NULL)
+        goto out_wipe;
+    void *zctx = zmq_ctx_new();
+    if (zctx == NULL) {
+        log_err(log, "aggregator: zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+        goto out_store;
+    }
+    int rc = uv_loop_init(&app.loop);
+    if (rc != 0) {
+        log_err(log, "aggregator: uv_loop_init: %s", uv_strerror(rc));
+        goto out_ctx;
+    }
+
+    struct ingest_config icfg = {
+            .aggregator_id = cfg->id,
+            .listen = (const char *const *)cfg->listen.items,
+            .n_listen = (uint32_t)cfg->listen.n,
+            .own = cfg->curve_insecure ? NULL : &own,
+            .allow_dir = kp->allow,
+            .max_message = cfg->max_message,
+            .max_records = (uint32_t)cfg->max_records,
+            .group_max = (uint32_t)cfg->group_commit,
+            .silence_ns = cfg->silence_timeout,
+            .heartbeat_ns = cfg->zmq_heartbeat,
+            .store = store,
+    };
+    app.in = ingest_create(&app.loop, zctx, &icfg, log);
+    /* The socket holds its own copy of the secret key from here on. */
+    memset(&own, 0, sizeof(own));
+    if (app.in == NULL)
+        goto out_loop;
+    log_start(cfg, app.in, kp, log);
+    status = serve(&app);
+    /* Signals first: ingest_destroy() turns the loop, and no callback may reach it then. */
+    close_signals(&app);
+    print_counters(app.in, stdout);
+    ingest_destroy(&app.in);
+out_loop:
+    close_signals(&app);
+    if (uv_loop_close(&app.loop) != 0)
+        log_warn(log, "aggregator: libuv loop closed with handles still open");
+out_ctx:
+    zmq_ctx_term(zctx);
+out_store:
+    flow_store_destroy(&store);
+out_wipe:
+    memset(&own, 0, sizeof(own));
+    log_info(log, "aggregator: done status=%d", status);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    int rc = parse_args(argc, argv, &cli);
+    if (rc != 0)
+        return rc > 0 ? EXIT_OK : EXIT_USAGE;
+
+    struct aggregator_config cfg;
+    struct key_paths kp;
+    if (load_config(&cli, &cfg, &kp) != 0) {
+        config_free(aggregator_config_schema(), &cfg);
+        return EXIT_USAGE;
+    }
+
+    struct log_config lcfg = {.name = "umbra-aggregator", .level = (enum log_level)cfg.log_level};
+    struct log *log = log_create(&lcfg);
+    if (log == NULL) {
+        fprintf(stderr, "umbra-aggregator: out of memory\n");
+        config_free(aggregator_config_schema(), &cfg);
+        return EXIT_RUNTIME;
+    }
+
+    int status = run(&cfg, &kp, log);
+    log_destroy(&log);
+    config_free(aggregator_config_schema(), &cfg);
+    return status;
+}

@@ -4,6 +4,7 @@
  * and the configuration file into a struct aggregator_config, opens the store and the ZeroMQ
  * context, and runs the libuv loop until a signal stops it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "aggregator/aggregator_config.h"
 #include "aggregator/flow_store.h"
 #include "aggregator/ingest.h"
+#include "common/cli.h"
 #include "common/config.h"
 #include "common/curve_keys.h"
 #include "common/err.h"
@@ -72,70 +74,19 @@ static void usage(FILE *f, const char *prog)
             prog);
 }
 
-/* One command-line setting, applied after the configuration file. */
-struct cli_setting {
-    const char *key;
-    const char *value;
-    char buf[512]; /* for --set KEY=VALUE, split in place */
-};
-
-#define MAX_CLI_SETTINGS 64
-
-struct cli {
-    const char *config_path;
-    struct cli_setting set[MAX_CLI_SETTINGS];
-    size_t n_set;
-    char listen[4096]; /* every --listen, comma-separated: one ingest.listen setting */
-    size_t listen_len;
-};
-
-static int cli_add(struct cli *cli, const char *key, const char *value)
+/* --listen is repeatable: the endpoints become one ingest.listen list. */
+static int cli_listen(struct cli_settings *cli, const char *ep)
 {
-    if (cli->n_set == MAX_CLI_SETTINGS) {
-        fprintf(stderr, "umbra-aggregator: more than %d settings on the command line\n",
-                MAX_CLI_SETTINGS);
-        return -1;
-    }
-    cli->set[cli->n_set].key = key;
-    cli->set[cli->n_set].value = value;
-    cli->n_set++;
-    return 0;
-}
-
-static int cli_add_kv(struct cli *cli, const char *kv)
-{
-    if (cli->n_set == MAX_CLI_SETTINGS)
-        return cli_add(cli, "", "");
-    struct cli_setting *s = &cli->set[cli->n_set];
-    int n = snprintf(s->buf, sizeof(s->buf), "%s", kv);
-    char *eq = strchr(s->buf, '=');
-    if (n < 0 || (size_t)n >= sizeof(s->buf) || eq == NULL || eq == s->buf) {
-        fprintf(stderr, "umbra-aggregator: --set takes KEY=VALUE, got '%s'\n", kv);
-        return -1;
-    }
-    *eq = '\0';
-    return cli_add(cli, s->buf, eq + 1);
-}
-
-/* --listen is repeatable: the endpoints are joined into one list value, set once at the end. */
-static int cli_listen(struct cli *cli, const char *ep)
-{
-    if (strchr(ep, ',') != NULL) {
+    int rc = cli_settings_append(cli, "ingest.listen", ep);
+    if (rc == -EINVAL)
         fprintf(stderr, "umbra-aggregator: --listen takes one endpoint, got '%s'\n", ep);
-        return -1;
-    }
-    int n = snprintf(cli->listen + cli->listen_len, sizeof(cli->listen) - cli->listen_len, "%s%s",
-                     cli->listen_len ? "," : "", ep);
-    if (n < 0 || (size_t)n >= sizeof(cli->listen) - cli->listen_len) {
+    else if (rc != 0)
         fprintf(stderr, "umbra-aggregator: too many --listen endpoints\n");
-        return -1;
-    }
-    cli->listen_len += (size_t)n;
-    return 0;
+    return rc;
 }
 
 /* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
-static int parse_args(int argc, char **argv, struct cli *cli)
+static int parse_args(int argc, char **argv, struct cli_settings *cli)
 {
     enum { OPT_LISTEN = 256, OPT_DATA, OPT_KEYS, OPT_INSECURE, OPT_SET, OPT_REFERENCE };
     static const struct option longopts[] = {
@@ -160,28 +111,28 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             rc = cli_listen(cli, optarg);
             break;
         case OPT_DATA:
-            rc = cli_add(cli, "store.dir", optarg);
+            rc = cli_settings_add(cli, "store.dir", optarg);
             break;
         case OPT_KEYS:
-            rc = cli_add(cli, "curve.keys_dir", optarg);
+            rc = cli_settings_add(cli, "curve.keys_dir", optarg);
             break;
         case OPT_INSECURE:
-            rc = cli_add(cli, "curve.insecure", "true");
+            rc = cli_settings_add(cli, "curve.insecure", "true");
             break;
         case 'c':
             cli->config_path = optarg;
             break;
         case OPT_SET:
-            rc = cli_add_kv(cli, optarg);
+            rc = cli_settings_add_kv(cli, optarg);
             break;
         case OPT_REFERENCE:
             config_print_reference(aggregator_config_schema(), stdout);
             return 1;
         case 'v':
-            rc = cli_add(cli, "log.level", "debug");
+            rc = cli_settings_add(cli, "log.level", "debug");
             break;
         case 'q':
-            rc = cli_add(cli, "log.level", "error");
+            rc = cli_settings_add(cli, "log.level", "error");
             break;
         case 'h':
             usage(stdout, argv[0]);
@@ -194,8 +145,6 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             return -1;
         }
     }
-    if (rc == 0 && cli->listen_len > 0)
-        rc = cli_add(cli, "ingest.listen", cli->listen);
     if (rc != 0)
         return -1;
     if (optind < argc) {
@@ -213,18 +162,12 @@ struct key_paths {
 };
 
 /* Defaults, then the file, then the command line; then the security choice must be clear. */
-static int load_config(const struct cli *cli, struct aggregator_config *cfg, struct key_paths *kp)
+static int load_config(const struct cli_settings *cli, struct aggregator_config *cfg,
+                       struct key_paths *kp)
 {
-    const struct config_schema *schema = aggregator_config_schema();
-    struct config_error err;
-    int rc = cli->config_path ? config_load_file(schema, cli->config_path, cfg, &err)
-                              : config_set_defaults(schema, cfg, &err);
-    for (size_t i = 0; rc == 0 && i < cli->n_set; i++)
-        rc = config_set(schema, cfg, cli->set[i].key, cli->set[i].value, &err);
-    if (rc != 0) {
-        fprintf(stderr, "umbra-aggregator: configuration error: %s\n", err.msg);
-        return rc;
-    }
+    int rc = cli_settings_load(cli, aggregator_config_schema(), cfg);
+    if (rc != 0)
+        return rc; /* printed with file, line and key */
     if (cfg->listen.n == 0) {
         fprintf(stderr, "umbra-aggregator: ingest.listen is empty: give at least one endpoint "
                         "(--listen tcp://*:7730)\n");
@@ -421,7 +364,8 @@ out_wipe:
 
 int main(int argc, char **argv)
 {
-    struct cli cli = {0};
+    struct cli_settings cli;
+    cli_settings_init(&cli, "umbra-aggregator");
     int rc = parse_args(argc, argv, &cli);
     if (rc != 0)
         return rc > 0 ? EXIT_OK : EXIT_USAGE;

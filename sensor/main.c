@@ -8,8 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "common/cli.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/err.h"
@@ -93,64 +93,18 @@ static void usage(FILE *f, const char *prog)
             prog);
 }
 
-/* One command-line setting, applied after the configuration file. */
-struct cli_setting {
-    const char *key;
-    const char *value;
-    char buf[512]; /* for --set KEY=VALUE, split in place */
-};
-
-#define MAX_CLI_SETTINGS 64
-
-struct cli {
-    const char *config_path;
-    char aggregators[4096]; /* --aggregator values joined with commas: one list setting */
-    struct cli_setting set[MAX_CLI_SETTINGS];
-    size_t n_set;
-};
-
-static int cli_add(struct cli *cli, const char *key, const char *value)
+/* --aggregator is repeatable: the endpoints become one export.aggregators list. */
+static int add_aggregator(struct cli_settings *cli, const char *endpoint)
 {
-    if (cli->n_set == MAX_CLI_SETTINGS) {
-        fprintf(stderr, "umbra-sensor: more than %d settings on the command line\n",
-                MAX_CLI_SETTINGS);
-        return -1;
-    }
-    cli->set[cli->n_set].key = key;
-    cli->set[cli->n_set].value = value;
-    cli->n_set++;
-    return 0;
-}
-
-static int cli_add_kv(struct cli *cli, const char *kv)
-{
-    if (cli->n_set == MAX_CLI_SETTINGS)
-        return cli_add(cli, "", "");
-    struct cli_setting *s = &cli->set[cli->n_set];
-    int n = snprintf(s->buf, sizeof(s->buf), "%s", kv);
-    char *eq = strchr(s->buf, '=');
-    if (n < 0 || (size_t)n >= sizeof(s->buf) || eq == NULL || eq == s->buf) {
-        fprintf(stderr, "umbra-sensor: --set takes KEY=VALUE, got '%s'\n", kv);
-        return -1;
-    }
-    *eq = '\0';
-    return cli_add(cli, s->buf, eq + 1);
-}
-
-static int add_aggregator(struct cli *cli, const char *endpoint)
-{
-    size_t used = strlen(cli->aggregators);
-    if (strchr(endpoint, ',') != NULL || used + strlen(endpoint) + 2 > sizeof(cli->aggregators)) {
+    if (cli_settings_append(cli, "export.aggregators", endpoint) != 0) {
         fprintf(stderr, "umbra-sensor: --aggregator '%s': one endpoint per option\n", endpoint);
         return -1;
     }
-    snprintf(cli->aggregators + used, sizeof(cli->aggregators) - used, "%s%s", used ? "," : "",
-             endpoint);
     return 0;
 }
 
 /* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
-static int parse_args(int argc, char **argv, struct cli *cli)
+static int parse_args(int argc, char **argv, struct cli_settings *cli)
 {
     enum {
         OPT_NO_PROMISC = 256,
@@ -190,55 +144,55 @@ static int parse_args(int argc, char **argv, struct cli *cli)
     while (rc == 0 && (c = getopt_long(argc, argv, "r:i:f:s:B:c:vqhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            rc = cli_add(cli, "capture.file", optarg);
+            rc = cli_settings_add(cli, "capture.file", optarg);
             break;
         case 'i':
-            rc = cli_add(cli, "capture.interface", optarg);
+            rc = cli_settings_add(cli, "capture.interface", optarg);
             break;
         case 'f':
-            rc = cli_add(cli, "capture.filter", optarg);
+            rc = cli_settings_add(cli, "capture.filter", optarg);
             break;
         case 's':
-            rc = cli_add(cli, "capture.snaplen", optarg);
+            rc = cli_settings_add(cli, "capture.snaplen", optarg);
             break;
         case 'B':
-            rc = cli_add(cli, "capture.buffer_size", optarg);
+            rc = cli_settings_add(cli, "capture.buffer_size", optarg);
             break;
         case OPT_NO_PROMISC:
-            rc = cli_add(cli, "capture.promiscuous", "false");
+            rc = cli_settings_add(cli, "capture.promiscuous", "false");
             break;
         case OPT_REALTIME:
-            rc = cli_add(cli, "capture.realtime", "true");
+            rc = cli_settings_add(cli, "capture.realtime", "true");
             break;
         case OPT_JSON:
-            rc = cli_add(cli, "output.json", optarg);
+            rc = cli_settings_add(cli, "output.json", optarg);
             break;
         case OPT_AGGREGATOR:
             rc = add_aggregator(cli, optarg);
             break;
         case OPT_KEYS:
-            rc = cli_add(cli, "curve.keys_dir", optarg);
+            rc = cli_settings_add(cli, "curve.keys_dir", optarg);
             break;
         case OPT_SPOOL:
-            rc = cli_add(cli, "spool.dir", optarg);
+            rc = cli_settings_add(cli, "spool.dir", optarg);
             break;
         case OPT_INSECURE:
-            rc = cli_add(cli, "curve.insecure", "true");
+            rc = cli_settings_add(cli, "curve.insecure", "true");
             break;
         case 'c':
             cli->config_path = optarg;
             break;
         case OPT_SET:
-            rc = cli_add_kv(cli, optarg);
+            rc = cli_settings_add_kv(cli, optarg);
             break;
         case OPT_REFERENCE:
             config_print_reference(sensor_config_schema(), stdout);
             return 1;
         case 'v':
-            rc = cli_add(cli, "log.level", "debug");
+            rc = cli_settings_add(cli, "log.level", "debug");
             break;
         case 'q':
-            rc = cli_add(cli, "log.level", "error");
+            rc = cli_settings_add(cli, "log.level", "error");
             break;
         case 'h':
             usage(stdout, argv[0]);
@@ -251,8 +205,6 @@ static int parse_args(int argc, char **argv, struct cli *cli)
             return -1;
         }
     }
-    if (rc == 0 && cli->aggregators[0] != '\0')
-        rc = cli_add(cli, "export.aggregators", cli->aggregators);
     if (rc != 0)
         return -1;
     if (optind < argc) {
@@ -263,19 +215,12 @@ static int parse_args(int argc, char **argv, struct cli *cli)
     return 0;
 }
 
-/* Defaults, then the file, then the command line; errors are printed with file, line and key. */
-static int load_config(const struct cli *cli, struct sensor_config *cfg)
+/* Defaults, then the file, then the command line; then the input must be clear. */
+static int load_config(const struct cli_settings *cli, struct sensor_config *cfg)
 {
-    const struct config_schema *schema = sensor_config_schema();
-    struct config_error err;
-    int rc = cli->config_path ? config_load_file(schema, cli->config_path, cfg, &err)
-                              : config_set_defaults(schema, cfg, &err);
-    for (size_t i = 0; rc == 0 && i < cli->n_set; i++)
-        rc = config_set(schema, cfg, cli->set[i].key, cli->set[i].value, &err);
-    if (rc != 0) {
-        fprintf(stderr, "umbra-sensor: configuration error: %s\n", err.msg);
-        return rc;
-    }
+    int rc = cli_settings_load(cli, sensor_config_schema(), cfg);
+    if (rc != 0)
+        return rc; /* printed with file, line and key */
     if ((cfg->capture_file[0] != '\0') == (cfg->capture_iface[0] != '\0')) {
         fprintf(stderr, "umbra-sensor: give exactly one input: a file (-r, capture.file) or an "
                         "interface (-i, capture.interface)\nTry 'umbra-sensor --help'.\n");
@@ -319,7 +264,8 @@ static int run(const struct sensor_config *cfg, struct log *log)
 
 int main(int argc, char **argv)
 {
-    struct cli cli = {0};
+    struct cli_settings cli;
+    cli_settings_init(&cli, "umbra-sensor");
     int rc = parse_args(argc, argv, &cli);
     if (rc != 0)
         return rc > 0 ? EXIT_OK : EXIT_USAGE;

@@ -485,15 +485,25 @@ int spool_read(struct spool *sp, uint32_t stream, uint64_t from, uint64_t *seq, 
     }
 }
 
-int spool_remove(struct spool *sp, uint32_t stream, uint64_t seq)
+/* The start of a public call named @what that writes to @stream: its stream and a write
+ * transaction, or -EINVAL for a stream that does not exist, or the logged failure to begin. */
+static int begin_on_stream(struct spool *sp, uint32_t stream, const char *what, struct stream **s,
+                           MDB_txn **txn)
 {
     if (stream >= sp->n_streams)
         return -EINVAL;
-    struct stream *s = &sp->streams[stream];
+    *s = &sp->streams[stream];
+    int rc = wtxn_begin(sp, txn);
+    return rc == 0 ? 0 : fail(sp, what, *s, rc);
+}
+
+int spool_remove(struct spool *sp, uint32_t stream, uint64_t seq)
+{
+    struct stream *s;
     MDB_txn *txn;
-    int rc = wtxn_begin(sp, &txn);
+    int rc = begin_on_stream(sp, stream, "remove", &s, &txn);
     if (rc != 0)
-        return fail(sp, "remove", s, rc);
+        return rc;
     uint8_t kb[SEQ_LEN];
     wr_be64(kb, seq);
     MDB_val k = {sizeof(kb), kb};
@@ -539,13 +549,11 @@ static int remove_below_txn(struct spool *sp, MDB_txn *txn, struct stream *s, ui
 
 int spool_remove_below(struct spool *sp, uint32_t stream, uint64_t seq)
 {
-    if (stream >= sp->n_streams)
-        return -EINVAL;
-    struct stream *s = &sp->streams[stream];
+    struct stream *s;
     MDB_txn *txn;
-    int rc = wtxn_begin(sp, &txn);
+    int rc = begin_on_stream(sp, stream, "remove_below", &s, &txn);
     if (rc != 0)
-        return fail(sp, "remove_below", s, rc);
+        return rc;
     uint64_t n = 0;
     rc = remove_below_txn(sp, txn, s, seq, &n);
     if (rc != 0) {

@@ -43,6 +43,11 @@
 /* How long "no reply" is waited for: ingest answers a local batch in well under a millisecond. */
 #define QUIET_MS 300
 
+#define ACK_OK        UMBRA__ACK_STATUS__ACK_STATUS_OK
+#define ACK_DUPLICATE UMBRA__ACK_STATUS__ACK_STATUS_DUPLICATE
+#define ACK_RETRY     UMBRA__ACK_STATUS__ACK_STATUS_RETRY
+#define ACK_REJECTED  UMBRA__ACK_STATUS__ACK_STATUS_REJECTED
+
 struct fx {
     struct tmpdir store_dir, keys_dir;
     struct curve_keypair server, sensor;
@@ -133,6 +138,47 @@ static void *connect_client(struct fx *f, const struct curve_keypair *kp)
         assert_int_equal(transport_curve_client(s, kp, f->server.public_z85, "test", f->log), 0);
     assert_int_equal(zmq_connect(s, ingest_endpoint(f->in, 0)), 0);
     return s;
+}
+
+/* A started fixture in *@state; with a client on the sensor's key (none when insecure) when
+ * @connect. */
+static int fx_setup(void **state, bool curve, uint64_t silence_ns, bool connect)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    fx_start(f, curve, silence_ns);
+    if (connect)
+        f->client = connect_client(f, curve ? &f->sensor : NULL);
+    *state = f;
+    return 0;
+}
+
+static int setup_sensor(void **state)
+{
+    return fx_setup(state, true, 60 * CLOCK_NS_PER_SEC, true);
+}
+
+static int setup_no_client(void **state)
+{
+    return fx_setup(state, true, 60 * CLOCK_NS_PER_SEC, false);
+}
+
+static int setup_insecure(void **state)
+{
+    return fx_setup(state, false, 60 * CLOCK_NS_PER_SEC, true);
+}
+
+/* A silence timeout short enough to pass within a test. */
+static int setup_quick_silence(void **state)
+{
+    return fx_setup(state, true, 100 * CLOCK_NS_PER_MS, true);
+}
+
+static int teardown(void **state)
+{
+    fx_stop(*state);
+    free(*state);
+    return 0;
 }
 
 static void nap(void)
@@ -279,259 +325,237 @@ static void wait_counter(struct fx *f, const char *name, uint64_t min)
                  (unsigned long long)counter(f, name), (unsigned long long)min);
 }
 
+/* ---- shorthands ------------------------------------------------------------------------------ */
+
+/* Sends SENSOR's batch @seq of stream EPOCH on the client, the sensor still holding everything
+ * from @oldest on, and expects an ack with @status for it. */
+static struct ack exchange(struct fx *f, uint64_t seq, uint64_t oldest, Umbra__AckStatus status)
+{
+    struct ack a;
+    send_batch(f->client, SENSOR, EPOCH, seq, oldest);
+    expect_ack(f, f->client, status, seq, &a);
+    return a;
+}
+
+/* Sends @m, a message of type @t, on the client. */
+static void send_msg(struct fx *f, enum wire_type t, const ProtobufCMessage *m)
+{
+    uint8_t buf[4096];
+    send_bytes(f->client, buf, pack(t, m, buf, sizeof(buf)));
+}
+
+struct want {
+    const char *name;
+    uint64_t v;
+};
+
+static void expect_counters_n(const struct fx *f, const struct want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t got = counter(f, w[i].name);
+        if (got != w[i].v)
+            fail_msg("%s is %llu, expected %llu", w[i].name, (unsigned long long)got,
+                     (unsigned long long)w[i].v);
+    }
+}
+
+/* expect_counters(f, {"name", value}, ...): each counter named holds exactly its value. */
+#define expect_counters(f, ...)                                                                    \
+    expect_counters_n((f), (const struct want[]){__VA_ARGS__},                                     \
+                      sizeof((const struct want[]){__VA_ARGS__}) / sizeof(struct want))
+
+/* What the store holds of SENSOR's stream. */
+static struct flow_store_sensor stream_state(const struct fx *f)
+{
+    struct flow_store_sensor s;
+    assert_int_equal(flow_store_sensor_get(f->store, SENSOR, &s), 0);
+    return s;
+}
+
 /* ---- tests ----------------------------------------------------------------------------------- */
 
 static void test_ingest_acks_in_order_duplicate_retry_and_accepted_gap(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
-    struct ack a;
-
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 1, &a);
+    struct fx *f = *state;
+    struct ack a = exchange(f, 1, 1, ACK_OK);
     assert_string_equal(a.sensor_id, SENSOR);
     assert_int_equal(a.epoch, EPOCH);
 
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_DUPLICATE, 1, NULL);
+    exchange(f, 1, 1, ACK_DUPLICATE);
 
     /* 2 is missing and the sensor still holds it (oldest_held 2): resend from 2. */
-    send_batch(f.client, SENSOR, EPOCH, 3, 2);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_RETRY, 3, &a);
+    a = exchange(f, 3, 2, ACK_RETRY);
     assert_int_equal(a.expected, 2);
     assert_true(strlen(a.reason) > 0);
 
     /* Now the sensor has dropped 2 at its spool cap (oldest_held 3): the gap is accepted. */
-    send_batch(f.client, SENSOR, EPOCH, 3, 3);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 3, NULL);
+    exchange(f, 3, 3, ACK_OK);
 
     /* An older stream of the same sensor is over. */
-    send_batch(f.client, SENSOR, EPOCH - 1, 4, 4);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_REJECTED, 4, &a);
+    send_batch(f->client, SENSOR, EPOCH - 1, 4, 4);
+    expect_ack(f, f->client, ACK_REJECTED, 4, &a);
     assert_string_equal(a.reason, "stale stream epoch");
 
-    assert_int_equal(counter(&f, "batches_applied"), 2);
-    assert_int_equal(counter(&f, "records_applied"), 2);
-    assert_int_equal(counter(&f, "batches_duplicate"), 1);
-    assert_int_equal(counter(&f, "batches_retry"), 1);
-    assert_int_equal(counter(&f, "batches_lost"), 1);
-    assert_int_equal(counter(&f, "batches_stale"), 1);
-    assert_int_equal(counter(&f, "acks_sent"), 5);
-    assert_int_equal(counter(&f, "zap_allowed"), 1);
-    assert_int_equal(counter(&f, "connections_accepted"), 1);
-    assert_int_equal(counter(&f, "handshakes_succeeded"), 1);
-    assert_true(counter(&f, "commits") >= 2);
+    expect_counters(f, {"batches_applied", 2}, {"records_applied", 2}, {"batches_duplicate", 1},
+                    {"batches_retry", 1}, {"batches_lost", 1}, {"batches_stale", 1},
+                    {"acks_sent", 5}, {"zap_allowed", 1}, {"connections_accepted", 1},
+                    {"handshakes_succeeded", 1});
+    assert_true(counter(f, "commits") >= 2);
     /* What the acks promised is committed: the stream stands at 3 with one batch lost. */
-    struct flow_store_sensor s;
-    assert_int_equal(flow_store_sensor_get(f.store, SENSOR, &s), 0);
+    struct flow_store_sensor s = stream_state(f);
     assert_int_equal(s.epoch, EPOCH);
     assert_int_equal(s.hwm, 3);
     assert_int_equal(s.batches, 2);
     assert_int_equal(s.batches_lost, 1);
-    fx_stop(&f);
 }
 
 static void test_ingest_group_of_many_batches_all_acked_after_commit(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
+    struct fx *f = *state;
     /* Ten batches at once, more than group_max (4): several groups, each committed, then
      * acked, and the input left over after a group continues on the next loop turn. */
     for (uint64_t seq = 1; seq <= 10; seq++)
-        send_batch(f.client, SENSOR, EPOCH, seq, 1);
+        send_batch(f->client, SENSOR, EPOCH, seq, 1);
     for (uint64_t seq = 1; seq <= 10; seq++)
-        expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, seq, NULL);
-    assert_int_equal(counter(&f, "batches_applied"), 10);
-    assert_true(counter(&f, "commits") >= 3);
-    assert_true(counter(&f, "commits") <= 10);
-    fx_stop(&f);
+        expect_ack(f, f->client, ACK_OK, seq, NULL);
+    expect_counters(f, {"batches_applied", 10});
+    assert_true(counter(f, "commits") >= 3);
+    assert_true(counter(f, "commits") <= 10);
 }
 
 static void test_ingest_counts_malformed_input_without_ack_and_goes_on(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
-
-    send_bytes(f.client, "not an envelope", 15);
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "malformed_wire"), 1);
+    struct fx *f = *state;
+    send_bytes(f->client, "not an envelope", 15);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"malformed_wire", 1});
 
     uint8_t buf[4096];
     size_t len = make_batch(buf, sizeof(buf), SENSOR, EPOCH, 1, 1, 1);
     buf[WIRE_HEADER_LEN + 2] ^= 0x40; /* damaged on the way: the checksum no longer matches */
-    send_bytes(f.client, buf, len);
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "malformed_checksum"), 1);
+    send_bytes(f->client, buf, len);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"malformed_checksum", 1});
 
     /* Two frames where one is expected. */
-    assert_int_equal(zmq_send(f.client, "a", 1, ZMQ_SNDMORE), 1);
-    assert_int_equal(zmq_send(f.client, "b", 1, 0), 1);
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "malformed_frames"), 1);
+    assert_int_equal(zmq_send(f->client, "a", 1, ZMQ_SNDMORE), 1);
+    assert_int_equal(zmq_send(f->client, "b", 1, 0), 1);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"malformed_frames", 1});
 
     /* An Ack is not something a sensor sends. */
     Umbra__Ack ack = UMBRA__ACK__INIT;
     ack.sensor_id = SENSOR;
-    send_bytes(f.client, buf, pack(WIRE_ACK, &ack.base, buf, sizeof(buf)));
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "unknown_type"), 1);
+    send_msg(f, WIRE_ACK, &ack.base);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"unknown_type", 1});
 
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 1, NULL);
-    assert_int_equal(counter(&f, "messages"), 5);
-    assert_int_equal(counter(&f, "batches_applied"), 1);
-    fx_stop(&f);
+    exchange(f, 1, 1, ACK_OK);
+    expect_counters(f, {"messages", 5}, {"batches_applied", 1});
 }
 
 static void test_ingest_oversized_message_drops_the_connection(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 1, NULL);
+    struct fx *f = *state;
+    exchange(f, 1, 1, ACK_OK);
 
     /* Above max_message (1 MiB here): ZeroMQ drops the connection before ingest sees it. */
     size_t big = (1u << 20) + 1;
     uint8_t *blob = calloc(1, big);
     assert_non_null(blob);
-    send_bytes(f.client, blob, big);
+    send_bytes(f->client, blob, big);
     free(blob);
-    wait_counter(&f, "disconnects", 1);
-    assert_int_equal(counter(&f, "messages"), 1);
+    wait_counter(f, "disconnects", 1);
+    expect_counters(f, {"messages", 1});
 
     /* The sensor reconnects by itself and goes on. */
-    send_batch(f.client, SENSOR, EPOCH, 2, 2);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 2, NULL);
-    assert_int_equal(counter(&f, "messages"), 2);
-    fx_stop(&f);
+    exchange(f, 2, 2, ACK_OK);
+    expect_counters(f, {"messages", 2});
 }
 
 static void test_ingest_rejects_invalid_batch_and_moves_on(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
+    struct fx *f = *state;
     uint8_t buf[4096];
     struct ack a;
 
     /* No records: it will never be valid, so it is acked REJECTED and its sequence is used. */
-    send_bytes(f.client, buf, make_batch(buf, sizeof(buf), SENSOR, EPOCH, 1, 1, 0));
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_REJECTED, 1, &a);
+    send_bytes(f->client, buf, make_batch(buf, sizeof(buf), SENSOR, EPOCH, 1, 1, 0));
+    expect_ack(f, f->client, ACK_REJECTED, 1, &a);
     assert_non_null(strstr(a.reason, "no_records"));
-    assert_int_equal(counter(&f, "invalid_no_records"), 1);
-    assert_int_equal(counter(&f, "batches_rejected"), 1);
+    expect_counters(f, {"invalid_no_records", 1}, {"batches_rejected", 1});
 
-    send_batch(f.client, SENSOR, EPOCH, 2, 2);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 2, NULL);
-    assert_int_equal(counter(&f, "batches_applied"), 1);
-    assert_int_equal(counter(&f, "batches_lost"), 0);
+    exchange(f, 2, 2, ACK_OK);
+    expect_counters(f, {"batches_applied", 1}, {"batches_lost", 0});
 
-    struct flow_store_sensor s;
-    assert_int_equal(flow_store_sensor_get(f.store, SENSOR, &s), 0);
+    struct flow_store_sensor s = stream_state(f);
     assert_int_equal(s.hwm, 2);
     assert_int_equal(s.batches, 1);
     assert_int_equal(s.rejected_batches, 1);
-    fx_stop(&f);
 }
 
 static void test_ingest_refuses_a_key_not_in_the_allow_list(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
+    struct fx *f = *state;
     struct curve_keypair stranger;
-    assert_int_equal(curve_keys_generate(&stranger, f.log), 0);
-    f.client = connect_client(&f, &stranger);
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    wait_counter(&f, "zap_denied", 1);
-    wait_counter(&f, "handshake_failed_auth", 1);
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "zap_allowed"), 0);
-    assert_int_equal(counter(&f, "messages"), 0);
-    assert_int_equal(counter(&f, "batches_applied"), 0);
+    assert_int_equal(curve_keys_generate(&stranger, f->log), 0);
+    f->client = connect_client(f, &stranger);
+    send_batch(f->client, SENSOR, EPOCH, 1, 1);
+    wait_counter(f, "zap_denied", 1);
+    wait_counter(f, "handshake_failed_auth", 1);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"zap_allowed", 0}, {"messages", 0}, {"batches_applied", 0});
 
     /* A plain-TCP client never gets as far as ZAP: a mechanism mismatch. */
-    void *plain = connect_client(&f, NULL);
+    void *plain = connect_client(f, NULL);
     send_batch(plain, SENSOR, EPOCH, 1, 1);
-    wait_counter(&f, "handshake_failed_protocol", 1);
-    expect_no_ack(&f, plain);
-    assert_int_equal(counter(&f, "messages"), 0);
+    wait_counter(f, "handshake_failed_protocol", 1);
+    expect_no_ack(f, plain);
+    expect_counters(f, {"messages", 0});
     close_socket(&plain);
-    fx_stop(&f);
 }
 
 static void test_ingest_binds_the_sensor_id_to_the_key_name(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
+    struct fx *f = *state;
     /* branch-a's key writing into branch-b's stream. */
-    send_batch(f.client, "branch-b", EPOCH, 1, 1);
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "unauthorised"), 1);
-    assert_int_equal(counter(&f, "batches_applied"), 0);
+    send_batch(f->client, "branch-b", EPOCH, 1, 1);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"unauthorised", 1}, {"batches_applied", 0});
 
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 1, NULL);
-    fx_stop(&f);
+    exchange(f, 1, 1, ACK_OK);
 }
 
 static void test_ingest_reload_revokes_a_connected_sensor_at_once(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 60 * CLOCK_NS_PER_SEC);
-    f.client = connect_client(&f, &f.sensor);
-    send_batch(f.client, SENSOR, EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 1, NULL);
-    assert_int_equal(ingest_allowed_keys(f.in), 1);
+    struct fx *f = *state;
+    exchange(f, 1, 1, ACK_OK);
+    assert_int_equal(ingest_allowed_keys(f->in), 1);
 
     char pub[TMPDIR_PATH_MAX + 32];
-    assert_int_equal(tmpdir_file(&f.keys_dir, SENSOR ".pub", pub, sizeof(pub)), 0);
+    assert_int_equal(tmpdir_file(&f->keys_dir, SENSOR ".pub", pub, sizeof(pub)), 0);
     assert_int_equal(unlink(pub), 0);
-    assert_int_equal(ingest_reload_allow(f.in), 0);
-    assert_int_equal(ingest_allowed_keys(f.in), 0);
+    assert_int_equal(ingest_reload_allow(f->in), 0);
+    assert_int_equal(ingest_allowed_keys(f->in), 0);
 
     /* Same connection, admitted before the reload. */
-    send_batch(f.client, SENSOR, EPOCH, 2, 2);
-    expect_no_ack(&f, f.client);
-    assert_int_equal(counter(&f, "unauthorised"), 1);
-    assert_int_equal(counter(&f, "batches_applied"), 1);
-    fx_stop(&f);
+    send_batch(f->client, SENSOR, EPOCH, 2, 2);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"unauthorised", 1}, {"batches_applied", 1});
 }
 
 static void test_ingest_insecure_mode_works_without_keys(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, false, 60 * CLOCK_NS_PER_SEC);
-    assert_false(ingest_curve(f.in));
-    f.client = connect_client(&f, NULL);
-    send_batch(f.client, "lab-sensor", EPOCH, 1, 1);
-    expect_ack(&f, f.client, UMBRA__ACK_STATUS__ACK_STATUS_OK, 1, NULL);
-    assert_int_equal(counter(&f, "zap_allowed"), 0);
-    assert_int_equal(counter(&f, "sensors_known"), 1);
-    fx_stop(&f);
+    struct fx *f = *state;
+    assert_false(ingest_curve(f->in));
+    send_batch(f->client, "lab-sensor", EPOCH, 1, 1);
+    expect_ack(f, f->client, ACK_OK, 1, NULL);
+    expect_counters(f, {"zap_allowed", 0}, {"sensors_known", 1});
 }
 
 static void test_ingest_tracks_hello_heartbeat_and_silence(void **state)
 {
-    (void)state;
-    struct fx f;
-    fx_start(&f, true, 100 * CLOCK_NS_PER_MS);
-    f.client = connect_client(&f, &f.sensor);
-    uint8_t buf[4096];
-
+    struct fx *f = *state;
     Umbra__Hello h = UMBRA__HELLO__INIT;
     char *caps[] = {"features", "handshakes"};
     h.schema_version = WIRE_SCHEMA_VERSION;
@@ -542,21 +566,20 @@ static void test_ingest_tracks_hello_heartbeat_and_silence(void **state)
     h.capabilities = caps;
     h.n_capabilities = 2;
     h.stream_epoch = EPOCH;
-    send_bytes(f.client, buf, pack(WIRE_HELLO, &h.base, buf, sizeof(buf)));
+    send_msg(f, WIRE_HELLO, &h.base);
     Umbra__Heartbeat hb = UMBRA__HEARTBEAT__INIT;
     hb.sensor_id = SENSOR;
     hb.packets_read = 1234;
     hb.spool_batches = 7;
-    send_bytes(f.client, buf, pack(WIRE_HEARTBEAT, &hb.base, buf, sizeof(buf)));
-    wait_counter(&f, "heartbeats", 1);
-    assert_int_equal(counter(&f, "hellos"), 1);
-    assert_int_equal(counter(&f, "sensors_known"), 1);
+    send_msg(f, WIRE_HEARTBEAT, &hb.base);
+    wait_counter(f, "heartbeats", 1);
+    expect_counters(f, {"hellos", 1}, {"sensors_known", 1});
 
     char *text = NULL;
     size_t text_len = 0;
     FILE *mem = open_memstream(&text, &text_len);
     assert_non_null(mem);
-    ingest_print_sensors(f.in, mem);
+    ingest_print_sensors(f->in, mem);
     fclose(mem);
     assert_non_null(strstr(text, SENSOR " host=h1 site=paris version=0.1.0"));
     assert_non_null(strstr(text, "packets=1234"));
@@ -564,32 +587,35 @@ static void test_ingest_tracks_hello_heartbeat_and_silence(void **state)
     free(text);
 
     /* Nothing for longer than the silence timeout, then a message again. */
-    wait_counter(&f, "sensors_silent", 1);
-    send_bytes(f.client, buf, pack(WIRE_HEARTBEAT, &hb.base, buf, sizeof(buf)));
-    wait_counter(&f, "heartbeats", 2);
-    assert_int_equal(counter(&f, "sensors_silent"), 0);
+    wait_counter(f, "sensors_silent", 1);
+    send_msg(f, WIRE_HEARTBEAT, &hb.base);
+    wait_counter(f, "heartbeats", 2);
+    expect_counters(f, {"sensors_silent", 0});
 
     /* A heartbeat in another sensor's name is refused like a batch. */
     hb.sensor_id = "branch-b";
-    send_bytes(f.client, buf, pack(WIRE_HEARTBEAT, &hb.base, buf, sizeof(buf)));
-    wait_counter(&f, "unauthorised", 1);
-    assert_int_equal(counter(&f, "sensors_known"), 1);
-    fx_stop(&f);
+    send_msg(f, WIRE_HEARTBEAT, &hb.base);
+    wait_counter(f, "unauthorised", 1);
+    expect_counters(f, {"sensors_known", 1});
 }
+
+/* Each test gets a fixture started by its setup: a sensor connected with its key, unless the
+ * test is about something else. */
+#define WITH(test, setup) cmocka_unit_test_setup_teardown(test, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_ingest_acks_in_order_duplicate_retry_and_accepted_gap),
-            cmocka_unit_test(test_ingest_group_of_many_batches_all_acked_after_commit),
-            cmocka_unit_test(test_ingest_counts_malformed_input_without_ack_and_goes_on),
-            cmocka_unit_test(test_ingest_oversized_message_drops_the_connection),
-            cmocka_unit_test(test_ingest_rejects_invalid_batch_and_moves_on),
-            cmocka_unit_test(test_ingest_refuses_a_key_not_in_the_allow_list),
-            cmocka_unit_test(test_ingest_binds_the_sensor_id_to_the_key_name),
-            cmocka_unit_test(test_ingest_reload_revokes_a_connected_sensor_at_once),
-            cmocka_unit_test(test_ingest_insecure_mode_works_without_keys),
-            cmocka_unit_test(test_ingest_tracks_hello_heartbeat_and_silence),
+            WITH(test_ingest_acks_in_order_duplicate_retry_and_accepted_gap, setup_sensor),
+            WITH(test_ingest_group_of_many_batches_all_acked_after_commit, setup_sensor),
+            WITH(test_ingest_counts_malformed_input_without_ack_and_goes_on, setup_sensor),
+            WITH(test_ingest_oversized_message_drops_the_connection, setup_sensor),
+            WITH(test_ingest_rejects_invalid_batch_and_moves_on, setup_sensor),
+            WITH(test_ingest_refuses_a_key_not_in_the_allow_list, setup_no_client),
+            WITH(test_ingest_binds_the_sensor_id_to_the_key_name, setup_sensor),
+            WITH(test_ingest_reload_revokes_a_connected_sensor_at_once, setup_sensor),
+            WITH(test_ingest_insecure_mode_works_without_keys, setup_insecure),
+            WITH(test_ingest_tracks_hello_heartbeat_and_silence, setup_quick_silence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

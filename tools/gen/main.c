@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/config.h"
@@ -245,12 +246,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "umbra-gen: out of memory\n");
             goto out;
         }
+        /* Like -o, the directory is the user's to name; making it saves a failed first run. */
+        if (mkdir(split_dir, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "umbra-gen: --split %s: %s\n", split_dir, strerror(errno));
+            goto out;
+        }
         for (uint32_t i = 0; i < o.npoints; i++) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s.pcap", split_dir, gen_world_point_name(world, i));
             o.per_point[i] = pcap_dump_open(o.dead, path);
             if (o.per_point[i] == NULL) {
-                fprintf(stderr, "umbra-gen: %s: %s\n", path, pcap_geterr(o.dead));
+                /* libpcap's message already names the file. */
+                fprintf(stderr, "umbra-gen: %s\n", pcap_geterr(o.dead));
                 goto out;
             }
         }

@@ -8,7 +8,7 @@ pkgs=(
     build-essential cmake pkg-config git
     libpcap-dev libzmq3-dev protobuf-c-compiler libprotobuf-c-dev libuv1-dev liblmdb-dev
     libyaml-dev libcyaml-dev libjansson-dev libxxhash-dev libcmocka-dev libssl-dev
-    clang-format tshark python3
+    clang-format tshark python3 python3-xxhash
 )
 for arg in "$@"; do
     case "$arg" in

@@ -93,6 +93,7 @@ struct flow_event {
     const struct flow *flow;      /* valid during the callback only */
     const struct flow_info *info; /* the same flow's cold part; same lifetime */
     uint32_t slot;                /* the flow's slot: per-flow state kept elsewhere is indexed so */
+    uint32_t seq;                 /* 0 for OPEN, +1 for each later event of the flow */
 };
 
 /*

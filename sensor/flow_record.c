@@ -355,6 +355,7 @@ void flow_record_fill(struct flow_record_buf *b, const struct flow_event *ev,
     b->rec = (Umbra__FlowRecord)UMBRA__FLOW_RECORD__INIT;
     b->rec.flow_id = ev->info->id;
     b->rec.event = (Umbra__FlowEvent)ev->type;
+    b->rec.update_seq = ev->seq;
     b->rec.end_reason = ev->type == FLOW_EVENT_UPDATE ? UMBRA__END_REASON__END_REASON_ACTIVE_TIMEOUT
                                                       : reasons[ev->reason];
     fill_key(b, ev);

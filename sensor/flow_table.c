@@ -70,9 +70,13 @@ struct flow_table {
     struct log *log;
     struct flow *flows;
     struct flow_info *info; /* indexed like flows */
+    uint32_t *events;       /* indexed like flows: events emitted so far (FlowRecord.update_seq);
+                               apart from struct flow_info, which is full, and touched only at
+                               events */
     uint32_t *buckets;
     struct region flows_mem;
     struct region info_mem;
+    struct region events_mem;
     struct region buckets_mem;
     uint32_t bucket_mask;
     uint32_t free_head; /* slots freed by ended flows */
@@ -115,10 +119,13 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
                            REGION_HUGE_PAGES);
     ft->info = region_map(&ft->info_mem, (size_t)cfg->max_flows * sizeof(*ft->info),
                           REGION_HUGE_PAGES);
+    ft->events = region_map(&ft->events_mem, (size_t)cfg->max_flows * sizeof(*ft->events),
+                            REGION_SMALL_PAGES);
     ft->buckets = region_map(&ft->buckets_mem, (size_t)nbuckets * sizeof(*ft->buckets),
                              REGION_HUGE_PAGES);
     ft->frags = calloc(nfrags, sizeof(*ft->frags));
-    if (ft->flows == NULL || ft->info == NULL || ft->buckets == NULL || ft->frags == NULL)
+    if (ft->flows == NULL || ft->info == NULL || ft->events == NULL || ft->buckets == NULL ||
+        ft->frags == NULL)
         goto out_free;
     ft->bucket_mask = nbuckets - 1;
     ft->frag_mask = nfrags - 1;
@@ -139,6 +146,7 @@ struct flow_table *flow_table_create(const struct flow_table_config *cfg, flow_e
 out_free:
     region_unmap(&ft->flows_mem);
     region_unmap(&ft->info_mem);
+    region_unmap(&ft->events_mem);
     region_unmap(&ft->buckets_mem);
     free(ft->frags);
     free(ft);
@@ -154,6 +162,7 @@ void flow_table_destroy(struct flow_table **ftp)
     struct flow_table *ft = *ftp;
     region_unmap(&ft->flows_mem);
     region_unmap(&ft->info_mem);
+    region_unmap(&ft->events_mem);
     region_unmap(&ft->buckets_mem);
     free(ft->frags);
     free(ft);
@@ -197,7 +206,8 @@ static void emit(struct flow_table *ft, enum flow_event_type type, enum flow_end
                             .reason = reason,
                             .flow = &ft->flows[idx],
                             .info = &ft->info[idx],
-                            .slot = idx};
+                            .slot = idx,
+                            .seq = ft->events[idx]++};
     ft->sink(ft->ctx, &ev);
 }
 
@@ -299,6 +309,7 @@ static uint32_t flow_create(struct flow_table *ft, const struct pkt *pkt,
     f->last_ts = f->last_update_ts = pkt->ts_ns;
     info->id = ft->next_id++;
     info->first_ts = pkt->ts_ns;
+    ft->events[idx] = 0;
     info->tunnel = pkt->tunnel;
     info->bucket = (uint32_t)(hash & ft->bucket_mask);
     uint32_t *bucket = &ft->buckets[hash & ft->bucket_mask];
@@ -563,7 +574,9 @@ void flow_table_stats(const struct flow_table *ft, struct flow_table_stats *out)
 
 size_t flow_table_memory(const struct flow_table *ft)
 {
-    return sizeof(*ft) + (size_t)ft->cfg.max_flows * (sizeof(*ft->flows) + sizeof(*ft->info)) +
+    return sizeof(*ft) +
+           (size_t)ft->cfg.max_flows *
+                   (sizeof(*ft->flows) + sizeof(*ft->info) + sizeof(*ft->events)) +
            ((size_t)ft->bucket_mask + 1) * sizeof(*ft->buckets) +
            ((size_t)ft->frag_mask + 1) * sizeof(*ft->frags);
 }

@@ -53,6 +53,7 @@ void *__wrap_realloc(void *p, size_t n)
 struct seen_event {
     enum flow_event_type type;
     enum flow_end_reason reason;
+    uint32_t seq;
     struct flow flow;
     struct flow_info info;
 };
@@ -68,6 +69,7 @@ static void record(void *ctx, const struct flow_event *ev)
     assert_true(r->n < MAX_EVENTS);
     r->ev[r->n].type = ev->type;
     r->ev[r->n].reason = ev->reason;
+    r->ev[r->n].seq = ev->seq;
     r->ev[r->n].flow = *ev->flow;
     r->ev[r->n].info = *ev->info;
     r->n++;
@@ -324,6 +326,17 @@ static void test_flow_table_active_timeout_emits_updates_with_running_counts(voi
     assert_int_equal(r.ev[1].flow.last_ts, T0 + 12 * SEC);
     assert_int_equal(r.ev[2].type, FLOW_EVENT_UPDATE);
     assert_int_equal(r.ev[2].flow.dir[FLOW_DIR_CLIENT].packets, 7);
+    /* Each event of the flow is numbered (FlowRecord.update_seq): OPEN 0, then 1, 2, and the
+     * END after them. A second flow starts again at 0, even in a reused slot. */
+    flow_table_flush(ft, FLOW_END_SHUTDOWN);
+    struct pkt q = tcp(3, 5001, 2, 443, T0 + 30 * SEC, TCP_ACK, 100);
+    flow_table_packet(ft, &q);
+    assert_int_equal(r.n, 5);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r.ev[i].seq, (uint32_t)i);
+    assert_int_equal(r.ev[3].type, FLOW_EVENT_END);
+    assert_int_equal(r.ev[4].type, FLOW_EVENT_OPEN);
+    assert_int_equal(r.ev[4].seq, 0);
     flow_table_destroy(&ft);
 }
 

@@ -70,6 +70,7 @@ struct stream {
     uint64_t batches_sealed, batches_sent, batches_resent, bytes_sent, send_blocked;
     uint64_t acks_ok, acks_duplicate, acks_rejected, acks_retry, acks_bad, ack_timeouts;
     uint64_t heartbeats, connects, disconnects, auth_failures, protocol_failures;
+    uint64_t handshake_failures; /* closed by the aggregator during the handshake, no detail */
 };
 
 struct export
@@ -288,6 +289,19 @@ static void on_monitor(struct export *ex, struct stream *s, const struct transpo
         s->protocol_failures++;
         log_err(ex->log, "export: %s: handshake failed: %s", s->what,
                 transport_protocol_error_name(ev->value));
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        /* Fix (found by tests/e2e/transport.py refused): on a CURVE/plain mismatch whichever
+         * side reads the other's greeting first reports the mismatch and closes; when that is
+         * the aggregator, this side only sees the connection close mid-handshake (and libzmq
+         * reconnects), so a sensor could run out its drain without one line saying why. Logged
+         * on the first one of each stream, then counted. */
+        if (s->handshake_failures++ == 0)
+            log_err(ex->log,
+                    "export: %s: handshake failed: the connection was closed during the "
+                    "handshake (%s); check that both ends use CURVE (or both are insecure) and "
+                    "that this sensor's key is allowed",
+                    s->what, ev->value != 0 ? zmq_strerror((int)ev->value) : "end of stream");
         break;
     default:
         break;
@@ -661,6 +675,7 @@ void export_counters(const struct export *ex, void (*fn)(void *ctx, const char *
         C(disconnects);
         C(auth_failures);
         C(protocol_failures);
+        C(handshake_failures);
         C(last_acked);
         S("spool_batches", ss.batches);
         S("spool_bytes", ss.bytes);

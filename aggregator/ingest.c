@@ -99,6 +99,12 @@ struct ingest_stats {
     uint64_t sensors_over_limit;
 };
 
+/* What the current group applied; added to the counters only when its commit succeeds (a failed
+ * group is sent again by the sensors and would otherwise count twice). */
+struct group_counts {
+    uint64_t batches_applied, records_applied, batches_rejected, records_rejected, batches_lost;
+};
+
 /* An ack decided in the current group, sent once the group's transaction has committed. */
 struct pending_ack {
     uint8_t rid[256]; /* ZeroMQ routing ids are 1..255 bytes */
@@ -164,6 +170,7 @@ struct ingest {
     struct arena arena;
     bool txn_open;     /* a flow_store transaction is open in this group */
     bool group_failed; /* the store failed in this group: nothing of it is acked */
+    struct group_counts grp;
     struct pending_ack *acks;
     uint32_t n_acks;
     uint8_t ack_buf[ACK_BUF_LEN];
@@ -471,13 +478,13 @@ static void queue_ack(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBatch 
     snprintf(a->reason, sizeof(a->reason), "%s", reason);
 }
 
-/* The store failed inside the group: whatever it decided is void, so nothing is acked. */
-static void store_failed(struct ingest *in, bool abort_txn)
+/* The store failed inside the group: whatever it decided is void, so nothing is acked. The abort
+ * also clears the store's failed state, which would otherwise refuse every later group. */
+static void store_failed(struct ingest *in)
 {
     in->st.store_failures++;
     in->st.batches_unacked += in->n_acks + 1;
-    if (abort_txn)
-        flow_store_abort(in->store);
+    flow_store_abort(in->store);
     log_err(in->log,
             "ingest: flow store failed: %u batches of this group are not acknowledged "
             "(the sensors resend them)",
@@ -485,6 +492,7 @@ static void store_failed(struct ingest *in, bool abort_txn)
     in->txn_open = false;
     in->group_failed = true;
     in->n_acks = 0;
+    in->grp = (struct group_counts){0};
 }
 
 static int apply(struct ingest *in, const Umbra__FlowBatch *b, uint64_t gap, const uint8_t *buf,
@@ -505,10 +513,10 @@ static int apply(struct ingest *in, const Umbra__FlowBatch *b, uint64_t gap, con
         return rc;
     }
     if (rc != 0) {
-        store_failed(in, false); /* -ENOSPC, -EIO: the store aborted the transaction already */
+        store_failed(in); /* -ENOSPC, -EIO */
         return rc;
     }
-    in->st.batches_lost += gap;
+    in->grp.batches_lost += gap;
     if (gap > 0)
         log_warn(in->log,
                  "ingest: sensor %s dropped %llu batches at its spool cap (sequences "
@@ -545,14 +553,14 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBat
         if (apply(in, b, gap, buf, len, cause != BATCH_OK) != 0)
             return;
         if (cause != BATCH_OK) {
-            in->st.batches_rejected++;
-            in->st.records_rejected += b->n_records;
+            in->grp.batches_rejected++;
+            in->grp.records_rejected += b->n_records;
             snprintf(reason, sizeof(reason), "invalid batch (%s): %s",
                      batch_check_cause_name(cause), why);
             queue_ack(in, rid, b, UMBRA__ACK_STATUS__ACK_STATUS_REJECTED, 0, reason);
         } else {
-            in->st.batches_applied++;
-            in->st.records_applied += b->n_records;
+            in->grp.batches_applied++;
+            in->grp.records_applied += b->n_records;
             queue_ack(in, rid, b, UMBRA__ACK_STATUS__ACK_STATUS_OK, 0, "");
         }
         break;
@@ -572,7 +580,7 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBat
         break;
     case FLOW_STORE_ERROR:
     default:
-        store_failed(in, true);
+        store_failed(in);
         break;
     }
 }
@@ -774,7 +782,13 @@ static void finish_group(struct ingest *in)
             in->n_acks = 0;
         } else {
             in->st.commits++;
+            in->st.batches_applied += in->grp.batches_applied;
+            in->st.records_applied += in->grp.records_applied;
+            in->st.batches_rejected += in->grp.batches_rejected;
+            in->st.records_rejected += in->grp.records_rejected;
+            in->st.batches_lost += in->grp.batches_lost;
         }
+        in->grp = (struct group_counts){0};
     }
     for (uint32_t i = 0; i < in->n_acks; i++)
         send_ack(in, &in->acks[i]);
@@ -1263,9 +1277,11 @@ int ingest_reload_allow(struct ingest *in)
         return 0;
     }
     struct curve_allow *fresh = curve_allow_load(in->allow_dir, in->log);
-    if (fresh == NULL) {
+    if (fresh == NULL || curve_allow_unreadable(fresh)) {
         log_err(in->log, "ingest: allow-list reload failed: the old list stays in force");
-        return -ENOMEM;
+        int rc = fresh == NULL ? -ENOMEM : -EIO;
+        curve_allow_destroy(&fresh);
+        return rc;
     }
     size_t before = curve_allow_count(in->allow);
     curve_allow_destroy(&in->allow);

@@ -34,6 +34,7 @@ struct curve_allow {
     struct curve_allow_entry *entries; /* sorted by key: lookups are a binary search */
     size_t n;
     size_t rejected;
+    bool unreadable; /* the directory could not be listed: the list is empty for that reason */
 };
 
 /* What a key file must hold. */
@@ -598,6 +599,7 @@ struct curve_allow *curve_allow_load(const char *dir, struct log *log)
         else
             log_err(log, "curve_allow: scandir %s: %s; no key is allowed", dir,
                     umbra_strerror(-errno));
+        a->unreadable = true;
         return a;
     }
     size_t cap = (size_t)n < CURVE_ALLOW_MAX ? (size_t)n : CURVE_ALLOW_MAX;
@@ -650,6 +652,11 @@ const char *curve_allow_lookup(const struct curve_allow *a, const uint8_t key[CU
 size_t curve_allow_count(const struct curve_allow *a)
 {
     return a ? a->n : 0;
+}
+
+bool curve_allow_unreadable(const struct curve_allow *a)
+{
+    return a->unreadable;
 }
 
 size_t curve_allow_rejected(const struct curve_allow *a)

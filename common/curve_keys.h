@@ -134,4 +134,9 @@ const char *curve_allow_lookup(const struct curve_allow *a, const uint8_t key[CU
 size_t curve_allow_count(const struct curve_allow *a);
 size_t curve_allow_rejected(const struct curve_allow *a);
 
+/* curve_allow_unreadable() - the directory could not be listed (missing, no permission): the
+ * list is empty for that reason, not because no key is allowed. A reload keeps the old list
+ * then, so a directory being replaced does not lock every sensor out. */
+bool curve_allow_unreadable(const struct curve_allow *a);
+
 #endif

@@ -83,7 +83,8 @@ struct export
     uint32_t n;
     struct stream st[EXPORT_MAX_AGGREGATORS];
     uint8_t *scratch; /* a spooled batch read back for sending */
-    size_t buf_cap;
+    size_t scratch_cap;
+    size_t buf_cap; /* an open batch's buffer */
     uint64_t next_sync_ns;
 };
 
@@ -385,6 +386,21 @@ static void read_acks(struct export *ex, struct stream *s, uint64_t now)
     }
 }
 
+/* Room for a spooled batch of @len bytes (outside the packet path: export_poll only). */
+static int grow_scratch(struct export *ex, size_t len)
+{
+    if (len > WIRE_LEN_MAX)
+        return -EMSGSIZE;
+    uint8_t *p = realloc(ex->scratch, len);
+    if (p == NULL) {
+        log_err(ex->log, "export: out of memory for a spooled batch of %zu bytes", len);
+        return -ENOMEM;
+    }
+    ex->scratch = p;
+    ex->scratch_cap = len;
+    return 0;
+}
+
 /* Send what the window, the replay rate and the socket allow, in sequence order. */
 static void send_some(struct export *ex, struct stream *s, uint64_t now)
 {
@@ -411,7 +427,19 @@ static void send_some(struct export *ex, struct stream *s, uint64_t now)
             return;
         uint64_t seq;
         size_t len;
-        int rc = spool_read(ex->spool, s->idx, s->cursor, &seq, ex->scratch, ex->buf_cap, &len);
+        int rc = spool_read(ex->spool, s->idx, s->cursor, &seq, ex->scratch, ex->scratch_cap, &len);
+        if (rc == -EMSGSIZE && grow_scratch(ex, len) == 0)
+            continue; /* spooled by a run with a larger export.batch_bytes: read it again */
+        if (rc == 0 && len < WIRE_OVERHEAD + OLDEST_LEN) {
+            /* Not one of ours (the spool checks only its own header): skip it, counted. */
+            log_err(ex->log,
+                    "export: %s: batch %" PRIu64 " in the spool is %zu bytes, too short "
+                    "for a batch; dropped",
+                    s->what, seq, len);
+            s->records_lost++;
+            spool_remove(ex->spool, s->idx, seq);
+            continue;
+        }
         if (rc != 0) {
             log_err(ex->log, "export: %s: batch %" PRIu64 " unreadable from the spool: %s", s->what,
                     s->cursor, umbra_strerror(rc));
@@ -420,7 +448,7 @@ static void send_some(struct export *ex, struct stream *s, uint64_t now)
         /* Bring oldest_held up to date: batches may have been dropped since this was sealed. */
         size_t payload = len - WIRE_OVERHEAD;
         wr_le64(ex->scratch + WIRE_HEADER_LEN + payload - 8, ss.oldest);
-        wire_seal(WIRE_FLOW_BATCH, ex->scratch, payload, ex->buf_cap, &len);
+        wire_seal(WIRE_FLOW_BATCH, ex->scratch, payload, ex->scratch_cap, &len);
         if (zmq_send(s->sock, ex->scratch, len, ZMQ_DONTWAIT) < 0) {
             s->send_blocked++;
             return;
@@ -443,8 +471,11 @@ void export_poll(struct export *ex)
     for (uint32_t i = 0; i < ex->n; i++) {
         struct stream *s = &ex->st[i];
         struct transport_event ev;
-        while (transport_monitor_read(s->mon, &ev) != -EAGAIN)
-            on_monitor(ex, s, &ev, now);
+        int mrc;
+        while ((mrc = transport_monitor_read(s->mon, &ev)) != -EAGAIN) {
+            if (mrc == 0) /* -EPROTO: not an event; @ev holds nothing new */
+                on_monitor(ex, s, &ev, now);
+        }
         read_acks(ex, s, now);
         if (s->n_records > 0 && now - s->opened_ns >= ex->cfg->batch_delay_ns)
             seal(ex, s);
@@ -587,6 +618,7 @@ struct export *export_create(const struct export_config *cfg, struct log *log)
     ex->n = cfg->n_endpoints;
     ex->buf_cap = WIRE_HEADER_LEN + cfg->batch_bytes + TAIL_ROOM + WIRE_TRAILER_LEN;
     ex->scratch = malloc(ex->buf_cap);
+    ex->scratch_cap = ex->buf_cap;
     struct spool_config scfg = {
             .dir = cfg->spool_dir,
             .max_bytes = cfg->spool_max,

@@ -68,7 +68,7 @@ struct ack {
 
 /* ---- fixture --------------------------------------------------------------------------------- */
 
-static void fx_start(struct fx *f, bool curve, uint64_t silence_ns)
+static void fx_start(struct fx *f, bool curve, uint64_t silence_ns, uint64_t map_size)
 {
     memset(f, 0, sizeof(*f));
     assert_int_equal(tmpdir_create(&f->store_dir), 0);
@@ -84,7 +84,7 @@ static void fx_start(struct fx *f, bool curve, uint64_t silence_ns)
     assert_int_equal(uv_loop_init(&f->loop), 0);
     f->ctx = zmq_ctx_new();
     assert_non_null(f->ctx);
-    struct flow_store_config sc = {.dir = f->store_dir.path, .map_size = MAP_SIZE, .sync = false};
+    struct flow_store_config sc = {.dir = f->store_dir.path, .map_size = map_size, .sync = false};
     f->store = flow_store_create(&sc, f->log);
     assert_non_null(f->store);
     static const char *const listen[] = {"tcp://127.0.0.1:*"};
@@ -142,15 +142,27 @@ static void *connect_client(struct fx *f, const struct curve_keypair *kp)
 
 /* A started fixture in *@state; with a client on the sensor's key (none when insecure) when
  * @connect. */
-static int fx_setup(void **state, bool curve, uint64_t silence_ns, bool connect)
+static int fx_setup_map(void **state, bool curve, uint64_t silence_ns, bool connect,
+                        uint64_t map_size)
 {
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    fx_start(f, curve, silence_ns);
+    fx_start(f, curve, silence_ns, map_size);
     if (connect)
         f->client = connect_client(f, curve ? &f->sensor : NULL);
     *state = f;
     return 0;
+}
+
+static int fx_setup(void **state, bool curve, uint64_t silence_ns, bool connect)
+{
+    return fx_setup_map(state, curve, silence_ns, connect, MAP_SIZE);
+}
+
+/* A store so small that one large batch fills it. */
+static int setup_small_store(void **state)
+{
+    return fx_setup_map(state, true, 60 * CLOCK_NS_PER_SEC, true, 1u << 20);
 }
 
 static int setup_sensor(void **state)
@@ -321,8 +333,9 @@ static void wait_counter(struct fx *f, const char *name, uint64_t min)
         nap();
     }
     if (counter(f, name) < min)
-        fail_msg("%s stayed at %llu, expected at least %llu", name,
-                 (unsigned long long)counter(f, name), (unsigned long long)min);
+        fail_msg("%s stayed at %llu, expected at least %llu (messages %llu)", name,
+                 (unsigned long long)counter(f, name), (unsigned long long)min,
+                 (unsigned long long)counter(f, "messages"));
 }
 
 /* ---- shorthands ------------------------------------------------------------------------------ */
@@ -544,6 +557,72 @@ static void test_ingest_reload_revokes_a_connected_sensor_at_once(void **state)
     expect_counters(f, {"unauthorised", 1}, {"batches_applied", 1});
 }
 
+/* A batch of one record whose server name is 900 KiB: most of the small store's map. */
+static void send_big_batch(struct fx *f, uint64_t seq)
+{
+    size_t big = 900u << 10;
+    char *name = malloc(big);
+    assert_non_null(name);
+    memset(name, 'a', big - 1);
+    name[big - 1] = '\0';
+    static uint8_t cli[4] = {10, 0, 0, 1}, srv[4] = {10, 0, 0, 2};
+    Umbra__FlowKey key = UMBRA__FLOW_KEY__INIT;
+    key.ip_proto = 6;
+    key.client_addr = (ProtobufCBinaryData){sizeof(cli), cli};
+    key.server_addr = (ProtobufCBinaryData){sizeof(srv), srv};
+    Umbra__FlowTiming timing = UMBRA__FLOW_TIMING__INIT;
+    timing.first_ts = EPOCH;
+    Umbra__FlowRecord rec = UMBRA__FLOW_RECORD__INIT;
+    rec.event = UMBRA__FLOW_EVENT__FLOW_EVENT_OPEN;
+    rec.key = &key;
+    rec.timing = &timing;
+    rec.server_name = name;
+    Umbra__FlowRecord *recs[] = {&rec};
+    Umbra__FlowBatch b = UMBRA__FLOW_BATCH__INIT;
+    b.schema_version = WIRE_SCHEMA_VERSION;
+    b.sensor_id = SENSOR;
+    b.sequence = seq;
+    b.stream_epoch = EPOCH;
+    b.oldest_held = seq;
+    b.n_records = 1;
+    b.records = recs;
+    size_t cap = big + 4096;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    send_bytes(f->client, buf, pack(WIRE_FLOW_BATCH, &b.base, buf, cap));
+    free(buf);
+    free(name);
+}
+
+static void test_ingest_store_failure_costs_one_group_only(void **state)
+{
+    struct fx *f = *state;
+    send_big_batch(f, 1);
+    expect_ack(f, f->client, ACK_OK, 1, NULL);
+    /* The second does not fit in the map: the group fails and is not acked... */
+    send_big_batch(f, 2);
+    wait_counter(f, "store_failures", 1);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"batches_applied", 1}, {"records_applied", 1});
+
+    /* ... and the next group is stored and acked as if nothing had happened. */
+    exchange(f, 2, 2, ACK_OK);
+    expect_counters(f, {"batches_applied", 2}, {"store_failures", 1});
+}
+
+static void test_ingest_reload_keeps_the_list_when_the_directory_is_unreadable(void **state)
+{
+    struct fx *f = *state;
+    exchange(f, 1, 1, ACK_OK);
+    char moved[TMPDIR_PATH_MAX + 16];
+    snprintf(moved, sizeof(moved), "%s.moved", f->keys_dir.path);
+    assert_int_equal(rename(f->keys_dir.path, moved), 0);
+    assert_true(ingest_reload_allow(f->in) < 0);
+    assert_int_equal(ingest_allowed_keys(f->in), 1);
+    assert_int_equal(rename(moved, f->keys_dir.path), 0);
+    exchange(f, 2, 2, ACK_OK);
+}
+
 static void test_ingest_insecure_mode_works_without_keys(void **state)
 {
     struct fx *f = *state;
@@ -614,6 +693,8 @@ int main(void)
             WITH(test_ingest_refuses_a_key_not_in_the_allow_list, setup_no_client),
             WITH(test_ingest_binds_the_sensor_id_to_the_key_name, setup_sensor),
             WITH(test_ingest_reload_revokes_a_connected_sensor_at_once, setup_sensor),
+            WITH(test_ingest_store_failure_costs_one_group_only, setup_small_store),
+            WITH(test_ingest_reload_keeps_the_list_when_the_directory_is_unreadable, setup_sensor),
             WITH(test_ingest_insecure_mode_works_without_keys, setup_insecure),
             WITH(test_ingest_tracks_hello_heartbeat_and_silence, setup_quick_silence),
     };

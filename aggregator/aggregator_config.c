@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "common/curve_keys.h"
 #include "common/log.h"
 #include "common/wire.h"
 
@@ -144,24 +145,12 @@ const struct config_schema *aggregator_config_schema(void)
     return &aggregator_schema;
 }
 
-static int pick(const char *explicit, const char *dir, const char *leaf, char *out, size_t cap)
-{
-    int n;
-    if (explicit[0] != '\0')
-        n = snprintf(out, cap, "%s", explicit);
-    else if (dir[0] != '\0')
-        n = snprintf(out, cap, "%s/%s", dir, leaf);
-    else
-        n = snprintf(out, cap, "%s", "");
-    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
-}
-
 int aggregator_config_key_paths(const struct aggregator_config *cfg, char *secret, char *allow,
                                 size_t cap)
 {
-    int rc = pick(cfg->curve_secret, cfg->curve_keys, "aggregator.key", secret, cap);
+    int rc = curve_keys_path(secret, cap, cfg->curve_secret, cfg->curve_keys, "aggregator.key");
     if (rc == 0)
-        rc = pick(cfg->curve_allow, cfg->curve_keys, "sensors", allow, cap);
+        rc = curve_keys_path(allow, cap, cfg->curve_allow, cfg->curve_keys, "sensors");
     if (rc != 0) {
         secret[0] = '\0';
         allow[0] = '\0';

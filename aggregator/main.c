@@ -88,71 +88,33 @@ static int cli_listen(struct cli_settings *cli, const char *ep)
 /* Returns -1 to exit with EXIT_USAGE, 1 to exit with EXIT_OK (help, version), 0 to run. */
 static int parse_args(int argc, char **argv, struct cli_settings *cli)
 {
-    enum { OPT_LISTEN = 256, OPT_DATA, OPT_KEYS, OPT_INSECURE, OPT_SET, OPT_REFERENCE };
+    enum { OPT_LISTEN = CLI_OPT_OWN, OPT_DATA };
     static const struct option longopts[] = {
             {"listen", required_argument, NULL, OPT_LISTEN},
             {"data", required_argument, NULL, OPT_DATA},
-            {"keys", required_argument, NULL, OPT_KEYS},
-            {"insecure", no_argument, NULL, OPT_INSECURE},
-            {"config", required_argument, NULL, 'c'},
-            {"set", required_argument, NULL, OPT_SET},
-            {"config-reference", no_argument, NULL, OPT_REFERENCE},
-            {"verbose", no_argument, NULL, 'v'},
-            {"quiet", no_argument, NULL, 'q'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
+            CLI_SHARED_LONGOPTS,
             {NULL, 0, NULL, 0},
     };
+    const struct cli_program p = {
+            .version = AGGREGATOR_VERSION, .schema = aggregator_config_schema(), .usage = usage};
     int c;
     int rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "c:vqhV", longopts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, CLI_SHARED_SHORTOPTS, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN:
-            rc = cli_listen(cli, optarg);
+            rc = cli_listen(cli, optarg) == 0 ? 0 : -1;
             break;
         case OPT_DATA:
-            rc = cli_settings_add(cli, "store.dir", optarg);
+            rc = cli_settings_add(cli, "store.dir", optarg) == 0 ? 0 : -1;
             break;
-        case OPT_KEYS:
-            rc = cli_settings_add(cli, "curve.keys_dir", optarg);
-            break;
-        case OPT_INSECURE:
-            rc = cli_settings_add(cli, "curve.insecure", "true");
-            break;
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case OPT_SET:
-            rc = cli_settings_add_kv(cli, optarg);
-            break;
-        case OPT_REFERENCE:
-            config_print_reference(aggregator_config_schema(), stdout);
-            return 1;
-        case 'v':
-            rc = cli_settings_add(cli, "log.level", "debug");
-            break;
-        case 'q':
-            rc = cli_settings_add(cli, "log.level", "error");
-            break;
-        case 'h':
-            usage(stdout, argv[0]);
-            return 1;
-        case 'V':
-            printf("umbra-aggregator %s\n", AGGREGATOR_VERSION);
-            return 1;
         default:
-            fprintf(stderr, "Try '%s --help'.\n", argv[0]);
-            return -1;
+            rc = cli_settings_option(cli, &p, c, optarg, argv[0]);
+            break;
         }
     }
     if (rc != 0)
-        return -1;
-    if (optind < argc) {
-        fprintf(stderr, "umbra-aggregator: unexpected argument '%s'\nTry '%s --help'.\n",
-                argv[optind], argv[0]);
-        return -1;
-    }
-    return 0;
+        return rc;
+    return cli_settings_no_operands(cli, argc, argv, optind);
 }
 
 /* Where the keys are, once the configuration is complete. */

@@ -320,20 +320,6 @@ echo "flow-bench: every-feature rate target (>= 0.30 of the ceiling): $feat_ok"
 # 6. The section of docs/BENCHMARKS.md between the flow-bench markers.
 if [ "$doc" = 1 ]; then
     md=$root/docs/BENCHMARKS.md
-    REPORT=$report python3 - "$md" <<'EOF'
-import os, sys
-path = sys.argv[1]
-begin, end = "<!-- flow-bench:begin -->", "<!-- flow-bench:end -->"
-body = begin + "\n" + os.environ["REPORT"].rstrip("\n") + "\n" + end
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-if begin in text and end in text:
-    text = text[: text.index(begin)] + body + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip("\n") + "\n\n## Flow tracking\n\n" + body + "\n"
-open(path, "w").write(text)
-EOF
+    printf '%s\n' "$report" | python3 "$root/bench/doc_section.py" "$md" flow-bench "Flow tracking"
     say "refreshed the flow-tracking section of docs/BENCHMARKS.md"
 fi

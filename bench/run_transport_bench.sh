@@ -356,20 +356,6 @@ fi
 # 7. The section of docs/BENCHMARKS.md between the transport-bench markers.
 if [ "$doc" = 1 ]; then
     md=$root/docs/BENCHMARKS.md
-    REPORT=$report python3 - "$md" <<'EOF'
-import os, sys
-path = sys.argv[1]
-begin, end = "<!-- transport-bench:begin -->", "<!-- transport-bench:end -->"
-body = begin + "\n" + os.environ["REPORT"].rstrip("\n") + "\n" + end
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-if begin in text and end in text:
-    text = text[: text.index(begin)] + body + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip("\n") + "\n\n## Transport\n\n" + body + "\n"
-open(path, "w").write(text)
-EOF
+    printf '%s\n' "$report" | python3 "$root/bench/doc_section.py" "$md" transport-bench "Transport"
     say "refreshed the transport section of docs/BENCHMARKS.md"
 fi

@@ -1,13 +1,14 @@
 /*
  * Command-line settings: what the options of a daemon said, held in fixed arrays until the
- * configuration is loaded, and the one order in which they are applied. It owns no argv parsing
- * (each main.c keeps its getopt table, its usage text and its checks of the finished
- * configuration) and no configuration parsing (common/config does that, and writes the messages
- * this module prints).
+ * configuration is loaded, the one order in which they are applied, and the options every
+ * daemon shares. Each main.c keeps its getopt loop, its own options, its usage text and its
+ * checks of the finished configuration; configuration parsing (common/config does that, and writes
+ * the messages this module prints).
  */
 #include "common/cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/config.h"
@@ -96,4 +97,52 @@ int cli_settings_load(const struct cli_settings *c, const struct config_schema *
     if (rc != 0)
         fprintf(c->err, "%s: configuration error: %s\n", c->prog, err.msg);
     return rc;
+}
+
+int cli_settings_option(struct cli_settings *c, const struct cli_program *p, int opt,
+                        const char *arg, const char *argv0)
+{
+    int rc;
+    switch (opt) {
+    case 'c':
+        c->config_path = arg;
+        return 0;
+    case CLI_OPT_SET:
+        rc = cli_settings_add_kv(c, arg);
+        break;
+    case CLI_OPT_KEYS:
+        rc = cli_settings_add(c, "curve.keys_dir", arg);
+        break;
+    case CLI_OPT_INSECURE:
+        rc = cli_settings_add(c, "curve.insecure", "true");
+        break;
+    case 'v':
+        rc = cli_settings_add(c, "log.level", "debug");
+        break;
+    case 'q':
+        rc = cli_settings_add(c, "log.level", "error");
+        break;
+    case CLI_OPT_REFERENCE:
+        config_print_reference(p->schema, stdout);
+        return 1;
+    case 'h':
+        p->usage(stdout, argv0);
+        return 1;
+    case 'V':
+        printf("%s %s\n", c->prog, p->version);
+        return 1;
+    default:
+        fprintf(c->err, "Try '%s --help'.\n", argv0);
+        return -1;
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+int cli_settings_no_operands(const struct cli_settings *c, int argc, char *const *argv, int optind)
+{
+    if (optind >= argc)
+        return 0;
+    fprintf(c->err, "%s: unexpected argument '%s'\nTry '%s --help'.\n", c->prog, argv[optind],
+            argv[0]);
+    return -1;
 }

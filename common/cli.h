@@ -96,4 +96,53 @@ int cli_settings_append(struct cli_settings *c, const char *list_key, const char
  */
 int cli_settings_load(const struct cli_settings *c, const struct config_schema *schema, void *cfg);
 
+/*
+ * The options every daemon shares: -c/--config, --set, --config-reference, --keys, --insecure,
+ * -v, -q, -h, -V. A program puts CLI_SHARED_LONGOPTS in its getopt_long table and
+ * CLI_SHARED_SHORTOPTS in its short-option string, numbers its own long-only options from
+ * CLI_OPT_OWN, and passes every option its switch does not handle to cli_settings_option().
+ */
+enum cli_option {
+    CLI_OPT_SET = 0x200,
+    CLI_OPT_REFERENCE,
+    CLI_OPT_KEYS,
+    CLI_OPT_INSECURE,
+    CLI_OPT_OWN, /* a program's own long-only options start here */
+};
+
+#define CLI_SHARED_SHORTOPTS "c:vqhV"
+#define CLI_SHARED_LONGOPTS                                                                        \
+    {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, CLI_OPT_SET},       \
+            {"config-reference", no_argument, NULL, CLI_OPT_REFERENCE},                            \
+            {"keys", required_argument, NULL, CLI_OPT_KEYS},                                       \
+            {"insecure", no_argument, NULL, CLI_OPT_INSECURE},                                     \
+            {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},                \
+            {"help", no_argument, NULL, 'h'},                                                      \
+    {                                                                                              \
+        "version", no_argument, NULL, 'V'                                                          \
+    }
+
+/* What the shared options print: the program's help, version and option table. */
+struct cli_program {
+    const char *version;
+    const struct config_schema *schema;        /* for --config-reference */
+    void (*usage)(FILE *f, const char *argv0); /* for --help */
+};
+
+/*
+ * cli_settings_option() - handle shared option @opt (with argument @arg) of the program @p:
+ * -c sets c->config_path, --set, --keys (curve.keys_dir), --insecure (curve.insecure), -v and -q
+ * (log.level) become settings, -h, -V and --config-reference print to stdout. Anything else
+ * (getopt's '?' included) is an unknown option: "Try 'ARGV0 --help'." is printed.
+ *
+ * Returns 0 to go on, 1 when the program should exit successfully (help, version, reference
+ * printed), -1 for a usage error (printed).
+ */
+int cli_settings_option(struct cli_settings *c, const struct cli_program *p, int opt,
+                        const char *arg, const char *argv0);
+
+/* cli_settings_no_operands() - 0 when argv holds nothing after the options (@optind == @argc);
+ * otherwise -1 after printing "PROG: unexpected argument 'X'" and the --help hint. */
+int cli_settings_no_operands(const struct cli_settings *c, int argc, char *const *argv, int optind);
+
 #endif

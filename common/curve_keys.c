@@ -663,3 +663,19 @@ size_t curve_allow_rejected(const struct curve_allow *a)
 {
     return a ? a->rejected : 0;
 }
+
+int curve_keys_path(char *out, size_t cap, const char *explicit, const char *dir, const char *leaf)
+{
+    int n;
+    if (explicit[0] != '\0')
+        n = snprintf(out, cap, "%s", explicit);
+    else if (dir[0] != '\0')
+        n = snprintf(out, cap, "%s/%s", dir, leaf);
+    else
+        n = snprintf(out, cap, "%s", "");
+    if (n >= 0 && (size_t)n < cap)
+        return 0;
+    if (cap > 0)
+        out[0] = '\0';
+    return -ENAMETOOLONG;
+}

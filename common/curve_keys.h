@@ -139,4 +139,11 @@ size_t curve_allow_rejected(const struct curve_allow *a);
  * then, so a directory being replaced does not lock every sensor out. */
 bool curve_allow_unreadable(const struct curve_allow *a);
 
+/*
+ * curve_keys_path() - where a daemon finds a key file or directory: @explicit when it is set
+ * (curve.secret_key, ...), else @dir/@leaf when @dir is set (curve.keys_dir), else "".
+ * Returns 0, or -ENAMETOOLONG when it does not fit @cap bytes (@out is then "").
+ */
+int curve_keys_path(char *out, size_t cap, const char *explicit, const char *dir, const char *leaf);
+
 #endif

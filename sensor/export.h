@@ -85,8 +85,11 @@ void export_destroy(struct export **exp);
 
 /*
  * export_record() - add @rec to the open batch of each aggregator that owns one of its
- * addresses. Never touches the network and allocates nothing. Returns 0, or a negative code
- * when a record could not be kept (too big for a batch, spool failure): counted and logged.
+ * addresses. Never touches the network, and allocates nothing itself. Once per full batch (about
+ * a thousand records) it seals the batch into the spool: one local LMDB transaction, whose page
+ * writes are the only system calls on this path (LMDB keeps its dirty pages for reuse). Returns
+ * 0, or a negative code when a record could not be kept (too big for a batch, spool failure):
+ * counted and logged.
  */
 int export_record(struct export *ex, const Umbra__FlowRecord *rec);
 

@@ -107,15 +107,11 @@ static int add_aggregator(struct cli_settings *cli, const char *endpoint)
 static int parse_args(int argc, char **argv, struct cli_settings *cli)
 {
     enum {
-        OPT_NO_PROMISC = 256,
+        OPT_NO_PROMISC = CLI_OPT_OWN,
         OPT_REALTIME,
-        OPT_SET,
-        OPT_REFERENCE,
         OPT_JSON,
         OPT_AGGREGATOR,
-        OPT_KEYS,
         OPT_SPOOL,
-        OPT_INSECURE,
     };
     static const struct option longopts[] = {
             {"read", required_argument, NULL, 'r'},
@@ -127,92 +123,45 @@ static int parse_args(int argc, char **argv, struct cli_settings *cli)
             {"realtime", no_argument, NULL, OPT_REALTIME},
             {"json", required_argument, NULL, OPT_JSON},
             {"aggregator", required_argument, NULL, OPT_AGGREGATOR},
-            {"keys", required_argument, NULL, OPT_KEYS},
             {"spool", required_argument, NULL, OPT_SPOOL},
-            {"insecure", no_argument, NULL, OPT_INSECURE},
-            {"config", required_argument, NULL, 'c'},
-            {"set", required_argument, NULL, OPT_SET},
-            {"config-reference", no_argument, NULL, OPT_REFERENCE},
-            {"verbose", no_argument, NULL, 'v'},
-            {"quiet", no_argument, NULL, 'q'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
+            CLI_SHARED_LONGOPTS,
             {NULL, 0, NULL, 0},
+    };
+    const struct cli_program p = {
+            .version = SENSOR_VERSION, .schema = sensor_config_schema(), .usage = usage};
+    /* Options that set one configuration key each. */
+    static const struct {
+        int opt;
+        const char *key, *value; /* value NULL: the option's argument */
+    } keyed[] = {
+            {'r', "capture.file", NULL},
+            {'i', "capture.interface", NULL},
+            {'f', "capture.filter", NULL},
+            {'s', "capture.snaplen", NULL},
+            {'B', "capture.buffer_size", NULL},
+            {OPT_NO_PROMISC, "capture.promiscuous", "false"},
+            {OPT_REALTIME, "capture.realtime", "true"},
+            {OPT_JSON, "output.json", NULL},
+            {OPT_SPOOL, "spool.dir", NULL},
     };
     int c;
     int rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "r:i:f:s:B:c:vqhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            rc = cli_settings_add(cli, "capture.file", optarg);
-            break;
-        case 'i':
-            rc = cli_settings_add(cli, "capture.interface", optarg);
-            break;
-        case 'f':
-            rc = cli_settings_add(cli, "capture.filter", optarg);
-            break;
-        case 's':
-            rc = cli_settings_add(cli, "capture.snaplen", optarg);
-            break;
-        case 'B':
-            rc = cli_settings_add(cli, "capture.buffer_size", optarg);
-            break;
-        case OPT_NO_PROMISC:
-            rc = cli_settings_add(cli, "capture.promiscuous", "false");
-            break;
-        case OPT_REALTIME:
-            rc = cli_settings_add(cli, "capture.realtime", "true");
-            break;
-        case OPT_JSON:
-            rc = cli_settings_add(cli, "output.json", optarg);
-            break;
-        case OPT_AGGREGATOR:
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, "r:i:f:s:B:" CLI_SHARED_SHORTOPTS, longopts, NULL)) != -1) {
+        size_t k = 0;
+        while (k < sizeof(keyed) / sizeof(keyed[0]) && keyed[k].opt != c)
+            k++;
+        if (k < sizeof(keyed) / sizeof(keyed[0])) {
+            const char *v = keyed[k].value != NULL ? keyed[k].value : optarg;
+            rc = cli_settings_add(cli, keyed[k].key, v) == 0 ? 0 : -1;
+        } else if (c == OPT_AGGREGATOR)
             rc = add_aggregator(cli, optarg);
-            break;
-        case OPT_KEYS:
-            rc = cli_settings_add(cli, "curve.keys_dir", optarg);
-            break;
-        case OPT_SPOOL:
-            rc = cli_settings_add(cli, "spool.dir", optarg);
-            break;
-        case OPT_INSECURE:
-            rc = cli_settings_add(cli, "curve.insecure", "true");
-            break;
-        case 'c':
-            cli->config_path = optarg;
-            break;
-        case OPT_SET:
-            rc = cli_settings_add_kv(cli, optarg);
-            break;
-        case OPT_REFERENCE:
-            config_print_reference(sensor_config_schema(), stdout);
-            return 1;
-        case 'v':
-            rc = cli_settings_add(cli, "log.level", "debug");
-            break;
-        case 'q':
-            rc = cli_settings_add(cli, "log.level", "error");
-            break;
-        case 'h':
-            usage(stdout, argv[0]);
-            return 1;
-        case 'V':
-            printf("umbra-sensor %s\n", SENSOR_VERSION);
-            return 1;
-        default:
-            fprintf(stderr, "Try '%s --help'.\n", argv[0]);
-            return -1;
-        }
+        else
+            rc = cli_settings_option(cli, &p, c, optarg, argv[0]);
     }
     if (rc != 0)
-        return -1;
-    if (optind < argc) {
-        fprintf(stderr, "umbra-sensor: unexpected argument '%s'\nTry '%s --help'.\n", argv[optind],
-                argv[0]);
-        return -1;
-    }
-    return 0;
+        return rc;
+    return cli_settings_no_operands(cli, argc, argv, optind);
 }
 
 /* Defaults, then the file, then the command line; then the input must be clear. */

@@ -162,15 +162,6 @@ static void fill_heartbeat(void *ctx, Umbra__Heartbeat *hb)
     hb->flows_evicted = fs.flows_ended[FLOW_END_EVICTED];
 }
 
-/* KEYS_DIR/NAME, or @explicit when it is set. Returns -ENAMETOOLONG if it does not fit. */
-static int key_path(char *out, size_t cap, const char *explicit, const char *dir, const char *name,
-                    const char *ext)
-{
-    int n = explicit[0] != '\0' ? snprintf(out, cap, "%s", explicit)
-                                : snprintf(out, cap, "%s/%s%s", dir, name, ext);
-    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
-}
-
 /* The CURVE keys the export needs: this sensor's pair and each aggregator's public key. */
 static int load_keys(struct sensor *s, const struct sensor_config *cfg, uint32_t n)
 {
@@ -194,13 +185,14 @@ static int load_keys(struct sensor *s, const struct sensor_config *cfg, uint32_t
                         "(with DIR/aggregator.pub)");
         return UMBRA_ECONFIG;
     }
-    char path[1100];
-    int rc = key_path(path, sizeof(path), cfg->curve_secret_key, dir, cfg->id, ".key");
+    char path[1100], leaf[80];
+    snprintf(leaf, sizeof(leaf), "%s.key", cfg->id); /* sensor.id is at most 63 bytes */
+    int rc = curve_keys_path(path, sizeof(path), cfg->curve_secret_key, dir, leaf);
     if (rc == 0)
         rc = curve_keys_read_secret(path, &s->keys, s->log);
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
         const char *file = n_srv == 0 ? "" : cfg->curve_server_keys.items[n_srv == 1 ? 0 : i];
-        rc = key_path(path, sizeof(path), file, dir, "aggregator", ".pub");
+        rc = curve_keys_path(path, sizeof(path), file, dir, "aggregator.pub");
         if (rc == 0)
             rc = curve_keys_read_public(path, s->server_keys[i], s->log);
         s->server_key_ptrs[i] = s->server_keys[i];

@@ -275,6 +275,35 @@ static void test_cli_settings_load_prints_the_file_line_and_key(void **state)
     tmpdir_remove(&d);
 }
 
+static void test_cli_settings_option_handles_the_shared_options(void **state)
+{
+    struct cli_settings *c = *state;
+    const struct cli_program p = {.version = "9.9", .schema = &test_schema, .usage = NULL};
+    assert_int_equal(cli_settings_option(c, &p, 'c', "some.yaml", "prog"), 0);
+    assert_string_equal(c->config_path, "some.yaml");
+    c->config_path = NULL;
+    assert_int_equal(cli_settings_option(c, &p, CLI_OPT_SET, "test.count=7", "prog"), 0);
+    expect_loaded(c, "none", 7);
+    /* An option that is not shared is an unknown one. */
+    assert_int_equal(cli_settings_option(c, &p, '?', NULL, "./prog"), -1);
+    expect_printed(c, "Try './prog --help'.\n");
+    /* -v becomes the setting log.level=debug: this test's table has no such key. */
+    assert_int_equal(cli_settings_option(c, &p, 'v', NULL, "prog"), 0);
+    struct test_config cfg;
+    assert_int_equal(cli_settings_load(c, &test_schema, &cfg), UMBRA_ECONFIG);
+    expect_printed(c, "prog: configuration error: log.level: unknown key\n");
+    config_free(&test_schema, &cfg);
+}
+
+static void test_cli_settings_no_operands_refuses_a_leftover_argument(void **state)
+{
+    struct cli_settings *c = *state;
+    char *argv[] = {"./prog", "-v", "stray", NULL};
+    assert_int_equal(cli_settings_no_operands(c, 2, argv, 2), 0);
+    assert_int_equal(cli_settings_no_operands(c, 3, argv, 2), -1);
+    expect_printed(c, "prog: unexpected argument 'stray'\nTry './prog --help'.\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +325,10 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(test_cli_settings_load_prints_the_file_line_and_key,
                                             setup, teardown),
+            cmocka_unit_test_setup_teardown(test_cli_settings_option_handles_the_shared_options,
+                                            setup, teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_cli_settings_no_operands_refuses_a_leftover_argument, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

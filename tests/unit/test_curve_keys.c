@@ -470,6 +470,21 @@ static void test_curve_allow_of_missing_or_empty_dir_allows_nothing(void **state
     assert_int_equal(curve_allow_count(NULL), 0);
 }
 
+static void test_curve_keys_path_prefers_the_explicit_file_then_the_dir(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(curve_keys_path(out, sizeof(out), "my.key", "keys", "a.key"), 0);
+    assert_string_equal(out, "my.key");
+    assert_int_equal(curve_keys_path(out, sizeof(out), "", "keys", "a.key"), 0);
+    assert_string_equal(out, "keys/a.key");
+    assert_int_equal(curve_keys_path(out, sizeof(out), "", "", "a.key"), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(curve_keys_path(out, sizeof(out), "", "a-long-keys-dir", "a.key"),
+                     -ENAMETOOLONG);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_dir, teardown_dir)
@@ -480,6 +495,7 @@ int main(void)
             T(test_curve_keys_refuses_a_secret_file_open_to_others),
             T(test_curve_keys_refuses_bad_names),
             cmocka_unit_test(test_curve_key_valid_takes_exactly_40_z85_characters),
+            cmocka_unit_test(test_curve_keys_path_prefers_the_explicit_file_then_the_dir),
             T(test_curve_keys_refuses_bad_key_text),
             T(test_curve_keys_refuses_a_public_key_of_another_pair),
             T(test_curve_allow_binds_each_pub_file_to_its_name),

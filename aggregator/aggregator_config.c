@@ -59,15 +59,16 @@ static const struct config_option aggregator_options[] = {
          .max = 1 << 20,
          .def = "65536",
          .help = "records per batch; a batch with more is acknowledged REJECTED"},
-        /* One fsync per group: at 256 batches, a disk that syncs in 5 ms still takes 50k
-         * batches/s. The ack slots are preallocated, so the cap also bounds that memory. */
+        /* One commit (two syncs) per group: at 256 batches, a disk that syncs in 5 ms still takes
+         * 50k batches/s. The ack slots are preallocated, so the cap also bounds that memory. */
         {.key = "ingest.group_commit",
          .type = CONFIG_INT,
          .offset = OFF(group_commit),
          .min = 1,
          .max = 4096,
          .def = "256",
-         .help = "batches applied per LMDB transaction (one fsync) before they are acknowledged"},
+         .help = "batches applied per group (one commit: segments, then the LMDB index, each "
+                 "synced) before they are acknowledged"},
         {.key = "ingest.silence_timeout",
          .type = CONFIG_DURATION,
          .offset = OFF(silence_timeout),
@@ -87,22 +88,26 @@ static const struct config_option aggregator_options[] = {
          .offset = OFF(store_dir),
          .size = SIZE(store_dir),
          .def = "umbra-data",
-         .help = "directory of the LMDB flow store (--data); created if missing"},
-        /* LMDB maps the file sparsely: the size is a ceiling, not an allocation. 8 GiB holds
-         * weeks of a busy branch's batches; raise it when "map full" is logged. */
+         .help = "directory of the flow store (--data): LMDB index and payload segments; "
+                 "created if missing"},
+        /* The map holds the index and the sensor states only (the payloads are in segment files
+         * beside it), about 100 bytes per stored batch. LMDB maps the file sparsely: the size
+         * is a ceiling, not an allocation, so 8 GiB (some 80 million batches) costs nothing
+         * until used; raise it when "index full" is logged. */
         {.key = "store.map_size",
          .type = CONFIG_SIZE,
          .offset = OFF(store_map_size),
          .min = MIB,
          .max = 16 * TIB,
          .def = "8GiB",
-         .help = "largest size of the flow store; the file grows only as data arrives"},
+         .help = "largest size of the flow store's LMDB index (about 100 bytes per batch; "
+                 "payloads are not in it); the file grows only as data arrives"},
         {.key = "store.sync",
          .type = CONFIG_BOOL,
          .offset = OFF(store_sync),
          .def = "true",
-         .help = "fsync each group commit before acknowledging it; false loses acked batches on "
-                 "a crash (tests only)"},
+         .help = "fsync each group commit (payload segments, then the index) before "
+                 "acknowledging it; false loses acked batches on a crash (tests only)"},
         {.key = "curve.secret_key",
          .type = CONFIG_STRING,
          .offset = OFF(curve_secret),

@@ -10,6 +10,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/pb_walk.h"
 
 static const char *const cause_names[BATCH_CAUSE_COUNT] = {
         [BATCH_OK] = "ok",
@@ -57,14 +61,38 @@ static bool port_ok(uint32_t proto, uint32_t port)
     return port == 0 || proto == 6 || proto == 17 || proto == 132;
 }
 
-static bool key_ok(const Umbra__FlowKey *k, size_t i, struct why *w)
+/*
+ * What the rules read of one record, whichever way it was decoded: from protobuf-c's structs
+ * (facts_of_record) or from the wire (the walk below). One set of rules serves both.
+ */
+struct facts {
+    int32_t event, end_reason;
+    bool has_key, has_timing, has_splt, has_bd_client, has_bd_server, has_scores;
+    uint32_t ip_proto, client_port, server_port;
+    size_t client_addr_len, server_addr_len;
+    size_t n_vlan;
+    uint32_t vlan[2]; /* the first two; more than two fails before any value is looked at */
+    uint64_t first_ts, last_ts;
+    size_t n_lengths, n_iat_us, n_from_server, n_length_markov, n_iat_markov;
+    uint32_t markov_bins;
+    double entropy_client, entropy_server;
+    size_t n_heads, bad_head; /* bad_head: index of the first head out of range, or SIZE_MAX */
+    float bad_head_score, anomaly;
+};
+
+static bool unit_ok(float x)
 {
-    if (k == NULL)
+    return x >= 0.0f && x <= 1.0f;
+}
+
+static bool key_ok(const struct facts *k, size_t i, struct why *w)
+{
+    if (!k->has_key)
         return fail(w, "record %zu: no key", i);
     if (k->ip_proto > 255)
         return fail(w, "record %zu: ip_proto %u", i, k->ip_proto);
-    size_t cl = k->client_addr.len;
-    size_t sl = k->server_addr.len;
+    size_t cl = k->client_addr_len;
+    size_t sl = k->server_addr_len;
     if (cl != sl || (cl != 4 && cl != 16)) {
         if (cl != 4 && cl != 16)
             return fail(w, "record %zu: client_addr of %zu bytes", i, cl);
@@ -76,18 +104,18 @@ static bool key_ok(const Umbra__FlowKey *k, size_t i, struct why *w)
     if (!port_ok(k->ip_proto, k->server_port))
         return fail(w, "record %zu: server_port %u with ip_proto %u", i, k->server_port,
                     k->ip_proto);
-    if (k->n_vlan_ids > 2)
-        return fail(w, "record %zu: %zu vlan_ids", i, k->n_vlan_ids);
-    for (size_t j = 0; j < k->n_vlan_ids; j++) {
-        if (k->vlan_ids[j] > 4095)
-            return fail(w, "record %zu: vlan_ids[%zu] %u", i, j, k->vlan_ids[j]);
+    if (k->n_vlan > 2)
+        return fail(w, "record %zu: %zu vlan_ids", i, k->n_vlan);
+    for (size_t j = 0; j < k->n_vlan; j++) {
+        if (k->vlan[j] > 4095)
+            return fail(w, "record %zu: vlan_ids[%zu] %u", i, j, k->vlan[j]);
     }
     return true;
 }
 
-static bool timing_ok(const Umbra__FlowTiming *t, size_t i, struct why *w)
+static bool timing_ok(const struct facts *t, size_t i, struct why *w)
 {
-    if (t == NULL)
+    if (!t->has_timing)
         return fail(w, "record %zu: no timing", i);
     if (t->first_ts == 0)
         return fail(w, "record %zu: first_ts 0", i);
@@ -104,9 +132,9 @@ static bool markov_ok(size_t n, uint32_t bins, const char *name, size_t i, struc
     return true;
 }
 
-static bool splt_ok(const Umbra__Splt *s, size_t i, struct why *w)
+static bool splt_ok(const struct facts *s, size_t i, struct why *w)
 {
-    if (s == NULL)
+    if (!s->has_splt)
         return true;
     if (s->n_lengths != s->n_iat_us || s->n_lengths != s->n_from_server)
         return fail(w, "record %zu: splt lengths %zu, iat_us %zu, from_server %zu", i, s->n_lengths,
@@ -119,37 +147,28 @@ static bool splt_ok(const Umbra__Splt *s, size_t i, struct why *w)
            markov_ok(s->n_iat_markov, s->markov_bins, "iat_markov", i, w);
 }
 
-static bool entropy_ok(const Umbra__ByteDist *d, const char *name, size_t i, struct why *w)
+static bool entropy_ok(bool present, double entropy, const char *name, size_t i, struct why *w)
 {
     /* Written so that NaN fails too. */
-    if (d != NULL && !(d->entropy >= 0.0 && d->entropy <= 8.0))
-        return fail(w, "record %zu: %s entropy %g", i, name, d->entropy);
+    if (present && !(entropy >= 0.0 && entropy <= 8.0))
+        return fail(w, "record %zu: %s entropy %g", i, name, entropy);
     return true;
 }
 
-static bool unit_ok(float x)
+static bool scores_ok(const struct facts *s, size_t i, struct why *w)
 {
-    return x >= 0.0f && x <= 1.0f;
-}
-
-static bool scores_ok(const Umbra__Scores *s, size_t i, struct why *w)
-{
-    if (s == NULL)
+    if (!s->has_scores)
         return true;
-    for (size_t j = 0; j < s->n_heads; j++) {
-        if (s->heads[j] == NULL || !unit_ok(s->heads[j]->score))
-            return fail(w, "record %zu: heads[%zu] score %g", i, j,
-                        s->heads[j] != NULL ? (double)s->heads[j]->score : 0.0);
-    }
+    if (s->bad_head != SIZE_MAX)
+        return fail(w, "record %zu: heads[%zu] score %g", i, s->bad_head,
+                    (double)s->bad_head_score);
     if (!unit_ok(s->anomaly))
         return fail(w, "record %zu: anomaly score %g", i, (double)s->anomaly);
     return true;
 }
 
-static bool record_ok(const Umbra__FlowRecord *r, size_t i, struct why *w)
+static bool record_ok(const struct facts *r, size_t i, struct why *w)
 {
-    if (r == NULL)
-        return fail(w, "record %zu: missing", i);
     switch (r->event) {
     case UMBRA__FLOW_EVENT__FLOW_EVENT_OPEN:
     case UMBRA__FLOW_EVENT__FLOW_EVENT_UPDATE:
@@ -158,24 +177,77 @@ static bool record_ok(const Umbra__FlowRecord *r, size_t i, struct why *w)
     default:
         return fail(w, "record %zu: event %d", i, (int)r->event);
     }
-    /* protobuf-c keeps enum values it does not know, negative ones too. */
-    int reason = (int)r->end_reason;
-    if (reason < UMBRA__END_REASON__END_REASON_UNSPECIFIED ||
-        reason > UMBRA__END_REASON__END_REASON_ACTIVE_TIMEOUT)
-        return fail(w, "record %zu: end_reason %d", i, reason);
-    return key_ok(r->key, i, w) && timing_ok(r->timing, i, w) && splt_ok(r->splt, i, w) &&
-           entropy_ok(r->byte_dist_client, "byte_dist_client", i, w) &&
-           entropy_ok(r->byte_dist_server, "byte_dist_server", i, w) && scores_ok(r->scores, i, w);
+    /* Enum values nobody knows arrive as they are, negative ones too. */
+    if (r->end_reason < UMBRA__END_REASON__END_REASON_UNSPECIFIED ||
+        r->end_reason > UMBRA__END_REASON__END_REASON_ACTIVE_TIMEOUT)
+        return fail(w, "record %zu: end_reason %d", i, (int)r->end_reason);
+    return key_ok(r, i, w) && timing_ok(r, i, w) && splt_ok(r, i, w) &&
+           entropy_ok(r->has_bd_client, r->entropy_client, "byte_dist_client", i, w) &&
+           entropy_ok(r->has_bd_server, r->entropy_server, "byte_dist_server", i, w) &&
+           scores_ok(r, i, w);
 }
 
-static enum batch_check_cause header_check(const Umbra__FlowBatch *b, struct why *w)
+static void facts_of_record(const Umbra__FlowRecord *r, struct facts *f)
 {
-    const char *id = b->sensor_id;
-    if (id == NULL || id[0] == '\0') {
+    *f = (struct facts){.event = (int32_t)r->event, .end_reason = (int32_t)r->end_reason};
+    f->bad_head = SIZE_MAX;
+    const Umbra__FlowKey *k = r->key;
+    if (k != NULL) {
+        f->has_key = true;
+        f->ip_proto = k->ip_proto;
+        f->client_addr_len = k->client_addr.len;
+        f->server_addr_len = k->server_addr.len;
+        f->client_port = k->client_port;
+        f->server_port = k->server_port;
+        f->n_vlan = k->n_vlan_ids;
+        for (size_t j = 0; j < k->n_vlan_ids && j < 2; j++)
+            f->vlan[j] = k->vlan_ids[j];
+    }
+    if (r->timing != NULL) {
+        f->has_timing = true;
+        f->first_ts = r->timing->first_ts;
+        f->last_ts = r->timing->last_ts;
+    }
+    const Umbra__Splt *s = r->splt;
+    if (s != NULL) {
+        f->has_splt = true;
+        f->n_lengths = s->n_lengths;
+        f->n_iat_us = s->n_iat_us;
+        f->n_from_server = s->n_from_server;
+        f->markov_bins = s->markov_bins;
+        f->n_length_markov = s->n_length_markov;
+        f->n_iat_markov = s->n_iat_markov;
+    }
+    if (r->byte_dist_client != NULL) {
+        f->has_bd_client = true;
+        f->entropy_client = r->byte_dist_client->entropy;
+    }
+    if (r->byte_dist_server != NULL) {
+        f->has_bd_server = true;
+        f->entropy_server = r->byte_dist_server->entropy;
+    }
+    const Umbra__Scores *sc = r->scores;
+    if (sc != NULL) {
+        f->has_scores = true;
+        f->n_heads = sc->n_heads;
+        f->anomaly = sc->anomaly;
+        for (size_t j = 0; j < sc->n_heads && f->bad_head == SIZE_MAX; j++) {
+            if (sc->heads[j] == NULL || !unit_ok(sc->heads[j]->score)) {
+                f->bad_head = j;
+                f->bad_head_score = sc->heads[j] != NULL ? sc->heads[j]->score : 0.0f;
+            }
+        }
+    }
+}
+
+static enum batch_check_cause header_check(const char *id, size_t id_len, uint64_t sequence,
+                                           uint64_t epoch, uint64_t oldest, struct why *w)
+{
+    if (id_len == 0) {
         fail(w, "no sensor_id");
         return BATCH_NO_SENSOR_ID;
     }
-    for (size_t j = 0; id[j] != '\0'; j++) {
+    for (size_t j = 0; j < id_len; j++) {
         if (j == BATCH_CHECK_ID_MAX) {
             fail(w, "sensor_id over %d bytes", BATCH_CHECK_ID_MAX);
             return BATCH_BAD_SENSOR_ID;
@@ -185,42 +257,316 @@ static enum batch_check_cause header_check(const Umbra__FlowBatch *b, struct why
             return BATCH_BAD_SENSOR_ID;
         }
     }
-    if (b->sequence == 0) {
+    if (sequence == 0) {
         fail(w, "sequence 0");
         return BATCH_NO_SEQUENCE;
     }
-    if (b->stream_epoch == 0) {
+    if (epoch == 0) {
         fail(w, "stream_epoch 0");
         return BATCH_NO_EPOCH;
     }
-    if (b->oldest_held == 0 || b->oldest_held > b->sequence) {
-        fail(w, "oldest_held %" PRIu64 " with sequence %" PRIu64, b->oldest_held, b->sequence);
+    if (oldest == 0 || oldest > sequence) {
+        fail(w, "oldest_held %" PRIu64 " with sequence %" PRIu64, oldest, sequence);
         return BATCH_BAD_OLDEST;
     }
     return BATCH_OK;
+}
+
+static enum batch_check_cause count_check(size_t n, const struct batch_check_limits *lim,
+                                          struct why *w)
+{
+    if (n == 0) {
+        fail(w, "no records");
+        return BATCH_NO_RECORDS;
+    }
+    if (n > lim->max_records) {
+        fail(w, "%zu records, limit %u", n, lim->max_records);
+        return BATCH_TOO_MANY_RECORDS;
+    }
+    return BATCH_OK;
+}
+
+static struct why why_init(char *why, size_t why_len)
+{
+    struct why w = {.buf = why, .len = why != NULL ? why_len : 0};
+    if (w.len > 0)
+        why[0] = '\0';
+    return w;
 }
 
 enum batch_check_cause batch_check(const Umbra__FlowBatch *b, const struct batch_check_limits *lim,
                                    char *why, size_t why_len)
 {
     assert(b != NULL && lim != NULL);
-    struct why w = {.buf = why, .len = why != NULL ? why_len : 0};
-    if (w.len > 0)
-        why[0] = '\0';
-    enum batch_check_cause c = header_check(b, &w);
+    struct why w = why_init(why, why_len);
+    const char *id = b->sensor_id != NULL ? b->sensor_id : "";
+    enum batch_check_cause c =
+            header_check(id, strlen(id), b->sequence, b->stream_epoch, b->oldest_held, &w);
+    if (c == BATCH_OK)
+        c = count_check(b->n_records, lim, &w);
     if (c != BATCH_OK)
         return c;
-    if (b->n_records == 0) {
-        fail(&w, "no records");
-        return BATCH_NO_RECORDS;
-    }
-    if (b->n_records > lim->max_records) {
-        fail(&w, "%zu records, limit %u", b->n_records, lim->max_records);
-        return BATCH_TOO_MANY_RECORDS;
-    }
     for (size_t i = 0; i < b->n_records; i++) {
-        if (!record_ok(b->records[i], i, &w))
+        if (b->records[i] == NULL) {
+            fail(&w, "record %zu: missing", i);
+            return BATCH_BAD_RECORD;
+        }
+        struct facts f;
+        facts_of_record(b->records[i], &f);
+        if (!record_ok(&f, i, &w))
             return BATCH_BAD_RECORD;
     }
     return BATCH_OK;
+}
+
+/* ---- the same rules on the wire bytes -------------------------------------------------------- */
+
+struct walk_state {
+    struct why *w;
+    const uint8_t *id;
+    size_t id_len;
+    uint32_t schema;
+    uint64_t sequence, epoch, oldest;
+    size_t n_records;
+    bool bad;        /* a record broke a rule; its reason is in *w */
+    struct facts f;  /* of the record being walked */
+    double *entropy; /* where the ByteDist being walked puts its entropy */
+    float head_score;
+};
+
+static void batch_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
+                        const struct pb_walk_value *v)
+{
+    if (ev == PB_WALK_FIELD) {
+        switch (id) {
+        case 1:
+            s->schema = (uint32_t)v->u;
+            break;
+        case 2:
+            s->id = v->data;
+            s->id_len = v->len;
+            break;
+        case 3:
+            s->sequence = v->u;
+            break;
+        case 7:
+            s->epoch = v->u;
+            break;
+        case 8:
+            s->oldest = v->u;
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+    if (id != 5)
+        return;
+    if (ev == PB_WALK_ENTER) {
+        s->f = (struct facts){.bad_head = SIZE_MAX};
+        return;
+    }
+    if (ev == PB_WALK_LEAVE) {
+        /* Only the first broken record is reported, as batch_check() does. */
+        if (!s->bad && !record_ok(&s->f, s->n_records, s->w)) {
+            s->bad = true;
+        }
+        s->n_records++;
+    }
+}
+
+/* Returns PB_WALK_QUIET for the parts of a record no rule reads (statistics, TCP, handshakes):
+ * they are walked and checked as protobuf, without a call per field. */
+static int record_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
+                        const struct pb_walk_value *v)
+{
+    struct facts *f = &s->f;
+    if (ev == PB_WALK_FIELD) {
+        if (id == 2)
+            f->event = (int32_t)(uint32_t)v->u;
+        else if (id == 3)
+            f->end_reason = (int32_t)(uint32_t)v->u;
+        return 0;
+    }
+    if (ev != PB_WALK_ENTER)
+        return 0;
+    switch (id) {
+    case 5:
+        f->has_key = true;
+        return 0;
+    case 6:
+        f->has_timing = true;
+        return 0;
+    case 20:
+        f->has_splt = true;
+        return 0;
+    case 21:
+        f->has_bd_client = true;
+        s->entropy = &f->entropy_client;
+        return 0;
+    case 22:
+        f->has_bd_server = true;
+        s->entropy = &f->entropy_server;
+        return 0;
+    case 40:
+        f->has_scores = true;
+        return 0;
+    default:
+        return PB_WALK_QUIET;
+    }
+}
+
+static void vlan_add(struct facts *f, uint64_t x)
+{
+    if (f->n_vlan < 2)
+        f->vlan[f->n_vlan] = (uint32_t)x;
+    f->n_vlan++;
+}
+
+static void key_field(struct facts *f, enum pb_walk_event ev, const ProtobufCFieldDescriptor *fd,
+                      const struct pb_walk_value *v)
+{
+    if (ev == PB_WALK_PACKED && fd->id == 6) {
+        struct pb_walk_value run = *v;
+        uint64_t x;
+        while (pb_walk_packed_next(&run, fd, &x))
+            vlan_add(f, x);
+        return;
+    }
+    if (ev != PB_WALK_FIELD)
+        return;
+    switch (fd->id) {
+    case 1:
+        f->ip_proto = (uint32_t)v->u;
+        break;
+    case 2:
+        f->client_addr_len = v->len;
+        break;
+    case 3:
+        f->server_addr_len = v->len;
+        break;
+    case 4:
+        f->client_port = (uint32_t)v->u;
+        break;
+    case 5:
+        f->server_port = (uint32_t)v->u;
+        break;
+    case 6:
+        vlan_add(f, v->u);
+        break;
+    default:
+        break;
+    }
+}
+
+static void splt_field(struct facts *f, enum pb_walk_event ev, uint32_t id,
+                       const struct pb_walk_value *v)
+{
+    if (ev != PB_WALK_FIELD && ev != PB_WALK_PACKED)
+        return;
+    switch (id) {
+    case 1:
+        f->n_lengths += v->count;
+        break;
+    case 2:
+        f->n_iat_us += v->count;
+        break;
+    case 3:
+        f->n_from_server += v->count;
+        break;
+    case 4:
+        f->markov_bins = (uint32_t)v->u;
+        break;
+    case 5:
+        f->n_length_markov += v->count;
+        break;
+    case 6:
+        f->n_iat_markov += v->count;
+        break;
+    default:
+        break;
+    }
+}
+
+static void scores_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
+                         const struct pb_walk_value *v)
+{
+    struct facts *f = &s->f;
+    if (ev == PB_WALK_FIELD && id == 3) {
+        f->anomaly = pb_walk_float(v);
+    } else if (id == 2 && ev == PB_WALK_ENTER) {
+        s->head_score = 0.0f; /* a HeadScore without a score field scores 0 */
+    } else if (id == 2 && ev == PB_WALK_LEAVE) {
+        if (f->bad_head == SIZE_MAX && !unit_ok(s->head_score)) {
+            f->bad_head = f->n_heads;
+            f->bad_head_score = s->head_score;
+        }
+        f->n_heads++;
+    }
+}
+
+static int visit(void *ctx, enum pb_walk_event ev, const ProtobufCMessageDescriptor *msg,
+                 const ProtobufCFieldDescriptor *fd, const struct pb_walk_value *v)
+{
+    struct walk_state *s = ctx;
+    if (msg == &umbra__flow_record__descriptor)
+        return record_field(s, ev, fd->id, v);
+    if (msg == &umbra__flow_batch__descriptor)
+        batch_field(s, ev, fd->id, v);
+    else if (msg == &umbra__flow_key__descriptor)
+        key_field(&s->f, ev, fd, v);
+    else if (msg == &umbra__flow_timing__descriptor && ev == PB_WALK_FIELD && fd->id == 1)
+        s->f.first_ts = v->u;
+    else if (msg == &umbra__flow_timing__descriptor && ev == PB_WALK_FIELD && fd->id == 2)
+        s->f.last_ts = v->u;
+    else if (msg == &umbra__splt__descriptor)
+        splt_field(&s->f, ev, fd->id, v);
+    else if (msg == &umbra__byte_dist__descriptor && ev == PB_WALK_FIELD && fd->id == 3)
+        *s->entropy = pb_walk_double(v);
+    else if (msg == &umbra__scores__descriptor)
+        scores_field(s, ev, fd->id, v);
+    else if (msg == &umbra__head_score__descriptor && ev == PB_WALK_FIELD && fd->id == 2)
+        s->head_score = pb_walk_float(v);
+    /* A key's tunnel: nothing in it is checked beyond protobuf. */
+    if (ev == PB_WALK_ENTER && msg == &umbra__flow_key__descriptor)
+        return PB_WALK_QUIET;
+    return 0;
+}
+
+int batch_check_wire(const uint8_t *payload, size_t len, const struct batch_check_limits *lim,
+                     struct batch_check_header *hdr, enum batch_check_cause *cause, char *why,
+                     size_t why_len)
+{
+    assert(lim != NULL && hdr != NULL && cause != NULL);
+    struct why w = why_init(why, why_len);
+    struct walk_state s = {.w = &w};
+    *hdr = (struct batch_check_header){0};
+    *cause = BATCH_OK;
+    int rc = pb_walk(&umbra__flow_batch__descriptor, payload, len, visit, &s);
+    if (rc != 0) {
+        if (w.len > 0)
+            why[0] = '\0';
+        return rc;
+    }
+    if (s.schema != (uint32_t)UMBRA__SCHEMA_VERSION__SCHEMA_VERSION_CURRENT) {
+        if (w.len > 0)
+            why[0] = '\0';
+        return UMBRA_ESCHEMA;
+    }
+    hdr->sequence = s.sequence;
+    hdr->stream_epoch = s.epoch;
+    hdr->oldest_held = s.oldest;
+    hdr->n_records = s.n_records;
+    enum batch_check_cause c =
+            header_check((const char *)s.id, s.id_len, s.sequence, s.epoch, s.oldest, &w);
+    if (c != BATCH_NO_SENSOR_ID && c != BATCH_BAD_SENSOR_ID) {
+        memcpy(hdr->sensor_id, s.id, s.id_len);
+        hdr->sensor_id[s.id_len] = '\0';
+    }
+    if (c == BATCH_OK)
+        c = count_check(s.n_records, lim, &w);
+    if (c == BATCH_OK && s.bad)
+        c = BATCH_BAD_RECORD; /* its reason was written when the record ended */
+    *cause = c;
+    return 0;
 }

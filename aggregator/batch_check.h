@@ -83,4 +83,31 @@ const char *batch_check_cause_name(enum batch_check_cause c);
 enum batch_check_cause batch_check(const Umbra__FlowBatch *b, const struct batch_check_limits *lim,
                                    char *why, size_t why_len);
 
+/* What batch_check_wire() reads of a batch's header, for the caller's decision and its ack. */
+struct batch_check_header {
+    char sensor_id[BATCH_CHECK_ID_MAX + 1]; /* "" when the id broke its rules */
+    uint64_t sequence, stream_epoch, oldest_held;
+    size_t n_records;
+};
+
+/*
+ * batch_check_wire() - the checks of batch_check() on a FlowBatch's protobuf payload (@len bytes
+ * at @payload, the envelope already opened by wire_open()), walked with pb_walk() instead of
+ * decoded: the aggregator's path, which keeps the payload and needs no structs.
+ * @hdr:    receives the header fields, also for a batch that breaks a rule (for its ack).
+ * @cause:  receives BATCH_OK or the first rule broken, in batch_check()'s order and with its
+ *          reason in @why; set only when 0 is returned.
+ *
+ * It gives batch_check()'s verdict for every payload protobuf-c decodes, except that it refuses
+ * outright what pb_walk() refuses (see pb_walk.h: encodings no Umbra sender writes) and a
+ * sensor_id with a NUL byte (protobuf-c would cut the id there). tests/unit/test_batch_check.c
+ * holds the two side by side on mutated batches.
+ *
+ * Returns 0 (see @cause), UMBRA_EWIRE (not a well-formed FlowBatch) or UMBRA_ESCHEMA
+ * (schema_version is not WIRE_SCHEMA_VERSION). Allocates nothing.
+ */
+int batch_check_wire(const uint8_t *payload, size_t len, const struct batch_check_limits *lim,
+                     struct batch_check_header *hdr, enum batch_check_cause *cause, char *why,
+                     size_t why_len);
+
 #endif

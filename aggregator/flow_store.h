@@ -1,19 +1,27 @@
 /*
- * Flow store: sensors' FlowBatches applied exactly once, in LMDB.
+ * Flow store: sensors' FlowBatches applied exactly once: an index and the stream state in LMDB,
+ * the payloads in append-only segment files beside it.
  *
  * Sensors deliver at least once: after a reconnect a batch may arrive again, and an earlier one
  * may be missing. A stream is (sensor id, stream epoch); its sequences start at 1. Per sensor id
  * the store keeps the current epoch and the high-water mark (hwm, the highest sequence applied),
- * and it keeps each applied batch's payload. A batch's payload and the hwm that says it was
- * applied are written in the same write transaction, so they become durable together: a crash
- * leaves both or neither. The caller applies many batches in one transaction and acknowledges
- * them only once flow_store_commit() has returned 0 (group commit).
+ * and it keeps each applied batch's payload. A batch's payload, its index entry and the hwm
+ * that says it was applied become durable together, at flow_store_commit(): a crash leaves all
+ * of them or none that is ever read. The caller applies many batches in one group and
+ * acknowledges them only once flow_store_commit() has returned 0 (group commit).
  *
- * Decision for a batch (sensor, epoch, seq, oldest_held), flow_store_decide():
+ * Decision for a batch (sensor, epoch, seq, oldest_held), flow_store_decide(), where
+ * "announced" is the stream epoch of the sensor's last Hello (0 if none is known):
  *
  *   state                                      verdict      notes
- *   unknown sensor, or epoch > stored epoch    (new stream) continue below with hwm = 0
- *   epoch < stored epoch                       STALE        its stream was replaced: drop it
+ *   unknown sensor, or epoch == stored epoch   (continue below)
+ *   epoch == announced                         (new stream) continue below with hwm = 0, even
+ *                                                           for an epoch below the stored one:
+ *                                                           the sensor's clock was behind when
+ *                                                           its spool was made (logged once)
+ *   epoch > stored epoch, announced 0          (new stream) continue below with hwm = 0
+ *   epoch > stored epoch, announced other      STALE        a replaced stream coming back
+ *   epoch < stored epoch, not announced        STALE        its stream was replaced: drop it
  *   seq <= hwm                                 DUPLICATE    durable already
  *   seq == hwm + 1                             APPLY        *gap = 0
  *   seq > hwm + 1 and oldest_held == seq       APPLY        *gap = seq - hwm - 1 batches the
@@ -24,17 +32,36 @@
  * The inputs are expected to have passed batch_check() (epoch != 0, 1 <= oldest_held <= seq);
  * other values still get a verdict by the table, never a crash.
  *
- * LMDB layout, in the environment at config.dir:
- *   "batches"  key: 1-byte id length, sensor id (1..64 bytes), epoch (8 bytes BE), seq (8 bytes
- *              BE); value: the FlowBatch protobuf payload (not the wire envelope).
- *   "sensors"  key: sensor id; value: format-version byte, then the fields of struct
- *              flow_store_sensor in order, 8 bytes BE each.
+ * Layout of config.dir (store format 2; format 1, payloads inside LMDB, is refused):
+ *   data.mdb, lock.mdb   the LMDB environment, with three databases:
+ *     "batches"  key: 1-byte id length, sensor id (1..64 bytes), epoch (8 bytes BE), seq (8 bytes
+ *                BE); value (33 bytes): format byte 1, then 8 bytes BE each: segment number,
+ *                offset of the record in it, payload length, XXH3-64 of the payload.
+ *     "sensors"  key: sensor id; value: format-version byte, then the fields of struct
+ *                flow_store_sensor in order, 8 bytes BE each.
+ *     "meta"     key "store"; value: store format (4 bytes BE, 2), then 8 bytes BE each: the
+ *                current segment number and its committed length.
+ *   NNNNNNNNNNNNNNNN.seg the segments (16 lowercase hex digits, from 1), mode 0600, append-only:
+ *                records of "UMBS", payload length (8 bytes BE), XXH3-64 of the payload (8 bytes
+ *                BE), then the FlowBatch protobuf payload (not the wire envelope). A new segment
+ *                starts when a record would take the current one past config.segment_bytes.
  * LMDB orders keys bytewise, so batches sort by id length, then id, epoch and seq.
+ *
+ * Durability: flow_store_apply() writes the record with one pwritev at the tail of the current
+ * segment and the index entry into the open LMDB transaction. flow_store_commit() fdatasyncs the
+ * segments written in the group (a new segment's directory entry is fsync'd when it is created),
+ * then commits the transaction, which records the new tail in "meta" (LMDB syncs it). Only
+ * bytes below a committed tail are ever referenced, and they never change. Bytes appended by a
+ * group that fails or is aborted are cut off at once, and flow_store_create() cuts off what a
+ * crash left past the committed tail (and removes later segments). With config.sync false
+ * nothing is synced: a crash of the machine (not of the process) may lose acknowledged batches.
  *
  * Threads: a struct flow_store belongs to one thread. flow_store_scan() and
  * flow_store_scan_sensors() keep no state and may run in another process (umbra-ctl) while the
- * aggregator writes: their read transaction never blocks the writer. LMDB forbids opening one
- * environment twice in a process, so they must not run in the process that has the store open.
+ * aggregator writes: their read transaction never blocks the writer, and the segment bytes they
+ * read lie below a committed tail, so they never change. LMDB forbids opening one environment
+ * twice in a process, so they must not run in the process that has the store open. One process
+ * at a time may have a store open for writing (flow_store_create() locks the directory).
  */
 #ifndef UMBRA_AGGREGATOR_FLOW_STORE_H
 #define UMBRA_AGGREGATOR_FLOW_STORE_H
@@ -46,12 +73,18 @@
 struct log;
 struct flow_store;
 
-#define FLOW_STORE_ID_MAX 64 /* bytes of a sensor id */
+#define FLOW_STORE_ID_MAX        64           /* bytes of a sensor id */
+#define FLOW_STORE_SEGMENT_BYTES (256u << 20) /* default segment size, bytes */
 
 struct flow_store_config {
-    const char *dir;   /* LMDB environment directory; created 0700 if missing (one level) */
-    uint64_t map_size; /* bytes: the store's capacity; > 0, chosen by the caller */
-    bool sync;         /* fsync at each commit; false (MDB_NOSYNC) only for tests and benchmarks */
+    const char *dir;   /* store directory; created 0700 if missing (one level) */
+    uint64_t map_size; /* bytes: the LMDB map, which holds the index and the sensor states only
+                        * (about 100 bytes per stored batch); > 0, chosen by the caller */
+    bool sync;         /* fdatasync/fsync at each commit; false (no sync at all, MDB_NOSYNC) only
+                        * for tests and benchmarks */
+    uint64_t segment_bytes; /* roll to a new segment file when a record would take the current
+                             * one past this; a larger payload gets a segment of its own;
+                             * 0 = FLOW_STORE_SEGMENT_BYTES (tests set it small) */
 };
 
 enum flow_store_verdict {
@@ -75,10 +108,13 @@ struct flow_store_sensor {
 
 /*
  * flow_store_create() - open (or create) the store in @cfg->dir with @cfg->map_size bytes of
- * map. @cfg is copied; @log is borrowed for the store's life.
+ * LMDB map. @cfg is copied; @log is borrowed for the store's life. Recovers from a crash: the
+ * current segment is cut back to its committed length and later segments are removed.
  *
- * Returns NULL after logging why: invalid config, the directory cannot be created, or LMDB
- * refuses the environment (another process writes it, corrupt files, out of memory).
+ * Returns NULL after logging why: invalid config, the directory cannot be created, another
+ * process has the store open for writing, the store is of another format (one made by an older
+ * or a newer build: no migration exists), the current segment is missing or shorter than its
+ * committed length, or LMDB refuses the environment (corrupt files, out of memory).
  */
 struct flow_store *flow_store_create(const struct flow_store_config *cfg, struct log *log);
 
@@ -97,28 +133,33 @@ int flow_store_begin(struct flow_store *st);
  * flow_store_decide() - the verdict for one batch, by the table at the top of this file, from
  * the state inside the open transaction (so it sees batches applied earlier in it). Writes
  * nothing. Sets *@expected to hwm + 1 for WAIT and *@gap for APPLY; both are 0 otherwise.
+ * @announced: the stream epoch the sensor's Hello announced, 0 if none is known. The caller
+ * must have authenticated the Hello as the sensor's (CURVE binds the sensor id to its key).
  *
  * Returns FLOW_STORE_ERROR, logged, when no transaction is open, @sensor_id is not 1..64 bytes,
  * or the sensor's state cannot be read (then abort: the transaction may be unusable).
  */
 enum flow_store_verdict flow_store_decide(struct flow_store *st, const char *sensor_id,
-                                          uint64_t epoch, uint64_t seq, uint64_t oldest_held,
-                                          uint64_t *expected, uint64_t *gap);
+                                          uint64_t epoch, uint64_t announced, uint64_t seq,
+                                          uint64_t oldest_held, uint64_t *expected, uint64_t *gap);
 
 /*
  * flow_store_apply() - apply a batch that flow_store_decide() answered APPLY to (with @gap),
- * in the open transaction: store @payload (@len bytes, copied) under (sensor_id, epoch, seq),
- * set the sensor's epoch to @epoch and its hwm to @seq, add @records and @gap to its counts.
- * With @rejected no payload is stored and rejected_batches counts it: a batch that will never
- * be valid must not block the ones after it. Allocates nothing.
+ * in the open transaction: append @payload (@len bytes, copied) to the current segment (one
+ * pwritev) and index it under (sensor_id, epoch, seq), set the sensor's epoch to @epoch and its
+ * hwm to @seq, add @records and @gap to its counts. Nothing of it is durable or visible to a
+ * scan before flow_store_commit(). With @rejected no payload is stored and rejected_batches
+ * counts it: a batch that will never be valid must not block the ones after it. Allocates
+ * nothing.
  *
  * Returns 0, or
  *   -EINVAL   no transaction open, invalid @sensor_id, @payload NULL with @len > 0, or the
  *             batch is not one decide() would answer APPLY to with this @gap; the transaction
  *             stays open and unchanged;
- *   -ENOSPC   the map is full ("raise store.map_size", logged);
- *   -EIO      another LMDB failure or an unreadable stored state (logged; a negative errno
- *             instead when LMDB gives one, -ENOMEM say).
+ *   -ENOSPC   the LMDB map is full ("raise store.map_size", logged) or the disk is ("disk
+ *             full", logged);
+ *   -EIO      another LMDB or segment write failure or an unreadable stored state (logged; a
+ *             negative errno instead when the call gives one, -ENOMEM say).
  * After any error but -EINVAL the transaction has been aborted: everything since
  * flow_store_begin() is gone and none of it may be acknowledged. The group stays failed until
  * flow_store_commit() returns the same error or flow_store_abort() is called: until then
@@ -129,16 +170,20 @@ int flow_store_apply(struct flow_store *st, const char *sensor_id, uint64_t epoc
                      bool rejected);
 
 /*
- * flow_store_commit() - commit the open transaction; 0 when nothing is open. When it returns 0
- * the batches are durable (fsync'd, unless config.sync is false) and may be acknowledged.
+ * flow_store_commit() - make the group durable: fdatasync the segments it appended to, then
+ * commit the LMDB transaction with the new segment tail; 0 when nothing is open. When it
+ * returns 0 the batches are durable (synced, unless config.sync is false) and may be
+ * acknowledged; not before.
  *
- * Returns 0, -ENOSPC (map full), or -EIO or another negative errno (the disk, usually); or the
- * error of a flow_store_apply() that dropped this group. On failure everything since
- * flow_store_begin() is gone (logged) and the caller must not acknowledge any of it.
+ * Returns 0, -ENOSPC (map or disk full), or -EIO or another negative errno (the disk, usually);
+ * or the error of a flow_store_apply() that dropped this group. On failure everything since
+ * flow_store_begin() is gone (logged; its segment bytes are cut off) and the caller must not
+ * acknowledge any of it.
  */
 int flow_store_commit(struct flow_store *st);
 
-/* flow_store_abort() - drop everything since flow_store_begin() and forget a failed group. */
+/* flow_store_abort() - drop everything since flow_store_begin() (the transaction, and the
+ * segment bytes appended since, which are cut off) and forget a failed group. */
 void flow_store_abort(struct flow_store *st);
 
 /*
@@ -155,7 +200,8 @@ int flow_store_sensor_get(struct flow_store *st, const char *sensor_id,
 struct flow_store_batch {
     const char *sensor_id; /* NUL-terminated */
     uint64_t epoch, seq;
-    const uint8_t *payload; /* the FlowBatch protobuf payload, in LMDB's read-only map */
+    const uint8_t *payload; /* the FlowBatch protobuf payload, read from its segment and
+                             * checked against its XXH3-64, in the scan's buffer */
     size_t len;
 };
 
@@ -166,11 +212,15 @@ typedef int flow_store_sensor_fn(void *ctx, const char *sensor_id,
 
 /*
  * flow_store_scan() - call @fn for every stored batch of the store in @dir, in key order (id
- * length, id, epoch, seq), from one read-only snapshot. For another process than the writer's
- * (see the top of this file); the writer is never blocked.
+ * length, id, epoch, seq), from one read-only snapshot of the index. For another process than
+ * the writer's (see the top of this file); the writer is never blocked. Allocates a buffer as
+ * large as the largest payload.
  *
  * Returns 0 after the last batch, @fn's non-zero value if it stopped the scan, or (logged)
- * -ENOENT (no store in @dir), -EIO (LMDB failure or a malformed key) or another negative errno.
+ * -ENOENT (no store in @dir), -EIO (LMDB failure, a store of another format, a malformed key
+ * or index value, or a damaged payload: its segment missing or too short, its record header or
+ * its XXH3-64 wrong; the log names the segment and offset), -ENOMEM, or another negative errno.
+ * The batches before a damaged one have been passed to @fn.
  */
 int flow_store_scan(const char *dir, flow_store_batch_fn *fn, void *ctx, struct log *log);
 

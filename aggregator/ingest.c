@@ -34,9 +34,9 @@
 /* A CURVE ZAP request has 7 frames; one more tells a longer request from a good one. */
 #define ZAP_FRAMES 8
 
-/* Decoding arena: blocks of 256 KiB hold a typical batch's decoded structs (about ten times its
- * wire size) in one block; what exceeds 16 MiB after a message is given back, so one huge batch
- * does not pin its memory for the life of the process. */
+/* Decoding arena for Hellos and Heartbeats (batches are walked, never decoded): a block of
+ * 256 KiB holds any of them; what exceeds 16 MiB after a message is given back, so one huge
+ * message does not pin its memory for the life of the process. */
 #define ARENA_BLOCK (256u << 10)
 #define ARENA_KEEP  (16u << 20)
 
@@ -377,6 +377,15 @@ static struct sensor_entry *sensor_touch(struct ingest *in, const char *id)
     return s;
 }
 
+/* The stream epoch @id's last Hello announced, or 0 (no Hello seen, or the table is full). The
+ * Hello passed authorised() like a batch: with CURVE only the sensor's own key can announce. */
+static uint64_t announced_epoch(struct ingest *in, const char *id)
+{
+    size_t slot;
+    const struct sensor_entry *s = sensor_find(in, id, &slot);
+    return s != NULL && s->hello_seen ? s->stream_epoch : 0;
+}
+
 static void on_timer(uv_timer_t *t)
 {
     struct ingest *in = t->data;
@@ -460,7 +469,7 @@ static bool authorised(struct ingest *in, zmq_msg_t *env, const char *sensor_id)
 
 /* ---- batches --------------------------------------------------------------------------------- */
 
-static void queue_ack(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBatch *b,
+static void queue_ack(struct ingest *in, zmq_msg_t *rid, const struct batch_check_header *b,
                       Umbra__AckStatus status, uint64_t expected, const char *reason)
 {
     /* One message gives at most one ack, and a group is at most group_max messages. */
@@ -495,11 +504,11 @@ static void store_failed(struct ingest *in)
     in->grp = (struct group_counts){0};
 }
 
-static int apply(struct ingest *in, const Umbra__FlowBatch *b, uint64_t gap, const uint8_t *buf,
-                 size_t len, bool rejected)
+static int apply(struct ingest *in, const struct batch_check_header *b, uint64_t gap,
+                 const uint8_t *payload_in, size_t len, bool rejected)
 {
-    const void *payload = rejected ? NULL : buf + WIRE_HEADER_LEN;
-    size_t plen = rejected ? 0 : len - WIRE_OVERHEAD;
+    const void *payload = rejected ? NULL : payload_in;
+    size_t plen = rejected ? 0 : len;
     uint32_t records = rejected ? 0 : (uint32_t)b->n_records;
     int rc = flow_store_apply(in->store, b->sensor_id, b->stream_epoch, b->sequence, gap, payload,
                               plen, records, rejected);
@@ -528,8 +537,8 @@ static int apply(struct ingest *in, const Umbra__FlowBatch *b, uint64_t gap, con
 
 /* Decide, apply and queue the ack of a batch whose sender is authorised; @cause from batch_check
  * (BATCH_OK or a cause with a usable sensor id). */
-static void decide_batch(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBatch *b,
-                         enum batch_check_cause cause, const char *why, const uint8_t *buf,
+static void decide_batch(struct ingest *in, zmq_msg_t *rid, const struct batch_check_header *b,
+                         enum batch_check_cause cause, const char *why, const uint8_t *payload,
                          size_t len)
 {
     if (in->group_failed) {
@@ -547,10 +556,11 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBat
     }
     uint64_t expected = 0, gap = 0;
     char reason[ACK_REASON_MAX];
-    switch (flow_store_decide(in->store, b->sensor_id, b->stream_epoch, b->sequence, b->oldest_held,
+    switch (flow_store_decide(in->store, b->sensor_id, b->stream_epoch,
+                              announced_epoch(in, b->sensor_id), b->sequence, b->oldest_held,
                               &expected, &gap)) {
     case FLOW_STORE_APPLY:
-        if (apply(in, b, gap, buf, len, cause != BATCH_OK) != 0)
+        if (apply(in, b, gap, payload, len, cause != BATCH_OK) != 0)
             return;
         if (cause != BATCH_OK) {
             in->grp.batches_rejected++;
@@ -588,17 +598,23 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const Umbra__FlowBat
 static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const uint8_t *buf,
                      size_t len)
 {
-    ProtobufCMessage *m;
-    int rc = wire_unpack(WIRE_FLOW_BATCH, buf, len, in->max_message, &in->arena.pb, &m);
+    /* Walked, not decoded: what is kept is the payload as it came (pb_walk.h says why). */
+    const uint8_t *payload;
+    size_t plen;
+    struct batch_check_header b;
+    enum batch_check_cause cause;
+    char why[ACK_REASON_MAX - 64]; /* leaves room for the cause in the ack's reason */
+    int rc = wire_open(WIRE_FLOW_BATCH, buf, len, in->max_message, &payload, &plen);
+    if (rc == 0)
+        rc = batch_check_wire(payload, plen, &in->limits, &b, &cause, why, sizeof(why));
     if (rc != 0) {
         malformed(in, cause_of(rc), env, umbra_strerror(rc));
         return;
     }
-    const Umbra__FlowBatch *b = (const Umbra__FlowBatch *)m;
-    if (!authorised(in, env, b->sensor_id))
+    /* Without a usable sensor id there is no stream to decide in, and nobody to ack. */
+    bool id_ok = cause != BATCH_NO_SENSOR_ID && cause != BATCH_BAD_SENSOR_ID;
+    if (id_ok && !authorised(in, env, b.sensor_id))
         return;
-    char why[ACK_REASON_MAX - 64]; /* leaves room for the cause in the ack's reason */
-    enum batch_check_cause cause = batch_check(b, &in->limits, why, sizeof(why));
     if (cause != BATCH_OK) {
         in->st.invalid[cause]++;
         if (!in->logged_invalid[cause]) {
@@ -606,13 +622,11 @@ static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const ui
             log_warn(in->log, "ingest: %s from %s: %s (first one; later ones are only counted)",
                      in->invalid_names[cause], peer_of(env), why);
         }
-        /* Without a usable sensor id there is no stream to decide in, and nobody to ack. */
-        if (cause == BATCH_NO_SENSOR_ID || cause == BATCH_BAD_SENSOR_ID)
+        if (!id_ok)
             return;
     }
-    sensor_touch(in, b->sensor_id);
-    decide_batch(in, rid, b, cause, why, buf, len);
-    /* The decoded message lives in the arena, reset after each message: no wire_free(). */
+    sensor_touch(in, b.sensor_id);
+    decide_batch(in, rid, &b, cause, why, payload, plen);
 }
 
 /* ---- hello, heartbeat ------------------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /*
- * Big-endian loads and stores on byte buffers, for wire formats and packet parsers (and the one
- * little-endian store protobuf's fixed64 needs). The caller
+ * Big-endian loads and stores on byte buffers, for wire formats and packet parsers (and the
+ * little-endian ones protobuf's fixed32 and fixed64 need). The caller
  * has checked the bounds; these only move bytes (never a cast of a buffer to a wider type, which
  * would be unaligned and break strict aliasing).
  */
@@ -42,6 +42,16 @@ static inline void wr_be64(uint8_t *p, uint64_t v)
 {
     wr_be32(p, (uint32_t)(v >> 32));
     wr_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t rd_le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static inline uint64_t rd_le64(const uint8_t *p)
+{
+    return (uint64_t)rd_le32(p + 4) << 32 | rd_le32(p);
 }
 
 static inline void wr_le64(uint8_t *p, uint64_t v)

@@ -251,6 +251,36 @@ static int check_envelope(const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* Every check of the envelope, for a caller that has checked its arguments. */
+static int open_checked(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_len)
+{
+    if (len > max_len || len > WIRE_LEN_MAX)
+        return -EMSGSIZE;
+    int rc = check_envelope(buf, len);
+    if (rc != 0)
+        return rc;
+    if (buf[OFF_TYPE] != (uint8_t)expect)
+        return UMBRA_EWIRE; /* an unknown type lands here too: it cannot equal a valid @expect */
+    return 0;
+}
+
+int wire_open(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_len,
+              const uint8_t **payload, size_t *payload_len)
+{
+    if (payload == NULL || payload_len == NULL)
+        return -EINVAL;
+    *payload = NULL;
+    *payload_len = 0;
+    if (kind_of((int)expect) == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    int rc = open_checked(expect, buf, len, max_len);
+    if (rc != 0)
+        return rc;
+    *payload = buf + WIRE_HEADER_LEN;
+    *payload_len = len - WIRE_OVERHEAD;
+    return 0;
+}
+
 int wire_unpack(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_len,
                 ProtobufCAllocator *alloc, ProtobufCMessage **out)
 {
@@ -260,14 +290,9 @@ int wire_unpack(enum wire_type expect, const uint8_t *buf, size_t len, size_t ma
     *out = NULL;
     if (k == NULL || (buf == NULL && len > 0))
         return -EINVAL;
-    if (len > max_len || len > WIRE_LEN_MAX)
-        return -EMSGSIZE;
-
-    int rc = check_envelope(buf, len);
+    int rc = open_checked(expect, buf, len, max_len);
     if (rc != 0)
         return rc;
-    if (buf[OFF_TYPE] != (uint8_t)expect)
-        return UMBRA_EWIRE; /* an unknown type lands here too: it cannot equal a valid @expect */
 
     struct budget b = {.under = alloc, .left = budget_for(len)};
     ProtobufCAllocator counted = {

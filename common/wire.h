@@ -155,6 +155,16 @@ int wire_unpack(enum wire_type expect, const uint8_t *buf, size_t len, size_t ma
                 ProtobufCAllocator *alloc, ProtobufCMessage **out);
 
 /*
+ * wire_open() - check the envelope in @buf as wire_unpack() does (size, magic, versions, length,
+ * checksum, flags, type == @expect) and point *@payload, *@payload_len at its protobuf payload,
+ * inside @buf, without decoding it: for a receiver that walks the payload itself
+ * (batch_check_wire()). Returns 0 or wire_unpack()'s codes for those checks (-EINVAL for a NULL
+ * @payload or @payload_len).
+ */
+int wire_open(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_len,
+              const uint8_t **payload, size_t *payload_len);
+
+/*
  * wire_free() - free a message from wire_unpack(). @alloc must be the allocator given to
  * wire_unpack() (NULL if that was NULL). NULL-safe.
  */

@@ -10,6 +10,14 @@
  * oldest_held is the one field that changes after sealing: it is the last field of the
  * payload, fixed64, and each send writes the spool's oldest sequence into it and re-seals the
  * envelope (a checksum over the batch, far cheaper than packing it again).
+ *
+ * A batch is sent only once the spool's synced mark covers it (spool.h): the spool is written
+ * without fsync, so a power cut takes it back to its last sync, numbering included; had the
+ * aggregator seen a batch the cut took back, the spool would give its sequence to a new batch
+ * and the aggregator would answer that one DUPLICATE, and the sensor would delete it. So when a
+ * stream could send but its next batch is not synced yet, export_poll() syncs: one fsync covers
+ * every batch sealed since the last, so a busy sensor syncs in groups, and the rate is bounded
+ * (SYNC_GAP_NS, SYNC_SHARE).
  */
 #include "sensor/export.h"
 
@@ -40,6 +48,15 @@
 #define OLDEST_LEN 9
 /* Acks are a few dozen bytes; anything near this is not an ack. */
 #define ACK_BUF 4096
+/*
+ * A sync made for sending comes at most once per export_poll() and no sooner than SYNC_GAP_NS
+ * after the previous sync ended, nor sooner than SYNC_SHARE times that sync's own duration: at
+ * most 100 per second, and at most a tenth of the polling thread's time in fsync however slow
+ * the disk (a 50 ms fsync allows the next after 450 ms). A batch then waits for the network at
+ * most a gap plus a sync longer than it used to. Syncs every spool.sync_interval come on top.
+ */
+#define SYNC_GAP_NS (10 * CLOCK_NS_PER_MS)
+#define SYNC_SHARE  9
 
 struct stream {
     uint32_t idx;
@@ -48,6 +65,7 @@ struct stream {
     void *mon;
     bool up;              /* handshake done and not disconnected since */
     bool ever_up;         /* for "connected" versus "reconnected" */
+    bool hello_due;       /* this connection's Hello is not sent yet: no batch goes before it */
     uint64_t cursor;      /* next sequence to send */
     uint64_t replay_end;  /* sequences below it were spooled before this connection */
     uint64_t progress_ns; /* last ack that moved things, or the first send into an empty window */
@@ -84,8 +102,9 @@ struct export
     struct stream st[EXPORT_MAX_AGGREGATORS];
     uint8_t *scratch; /* a spooled batch read back for sending */
     size_t scratch_cap;
-    size_t buf_cap; /* an open batch's buffer */
-    uint64_t next_sync_ns;
+    size_t buf_cap;        /* an open batch's buffer */
+    uint64_t next_sync_ns; /* the periodic sync (spool.sync_interval) */
+    uint64_t send_sync_ns; /* the earliest sync for sending (SYNC_GAP_NS, SYNC_SHARE) */
 };
 
 static size_t varint_len(uint64_t v)
@@ -207,7 +226,8 @@ int export_record(struct export *ex, const Umbra__FlowRecord *rec)
     return rc;
 }
 
-static void send_hello(struct export *ex, struct stream *s)
+/* 0, -EAGAIN when ZeroMQ cannot take it now (try again), or another code (it never will). */
+static int send_hello(struct export *ex, struct stream *s)
 {
     Umbra__Hello h = UMBRA__HELLO__INIT;
     h.schema_version = WIRE_SCHEMA_VERSION;
@@ -221,9 +241,10 @@ static void send_hello(struct export *ex, struct stream *s)
     h.stream_epoch = ex->epoch;
     uint8_t buf[1024];
     size_t len;
-    if (wire_pack(WIRE_HELLO, &h.base, buf, sizeof(buf), &len) != 0 ||
-        zmq_send(s->sock, buf, len, ZMQ_DONTWAIT) < 0)
-        log_warn(ex->log, "export: %s: Hello not sent", s->what);
+    int rc = wire_pack(WIRE_HELLO, &h.base, buf, sizeof(buf), &len);
+    if (rc == 0 && zmq_send(s->sock, buf, len, ZMQ_DONTWAIT) < 0)
+        rc = errno == EAGAIN ? -EAGAIN : -EIO;
+    return rc;
 }
 
 static void send_heartbeat(struct export *ex, struct stream *s, uint64_t now)
@@ -254,6 +275,7 @@ static void on_monitor(struct export *ex, struct stream *s, const struct transpo
                        uint64_t now)
 {
     struct spool_stream_stats ss;
+    int rc;
     switch (ev->event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         spool_stream_stats(ex->spool, s->idx, &ss);
@@ -267,7 +289,13 @@ static void on_monitor(struct export *ex, struct stream *s, const struct transpo
         s->tokens = 0;
         s->tokens_ns = now;
         s->next_heartbeat_ns = now;
-        send_hello(ex, s);
+        /* The aggregator takes the stream epoch this Hello announces as this sensor's live one
+         * (docs/PROTOCOL.md): batches wait until it is out, and follow it on the connection. */
+        rc = send_hello(ex, s);
+        s->hello_due = rc == -EAGAIN;
+        if (rc != 0)
+            log_warn(ex->log, "export: %s: Hello not sent (%s)%s", s->what, umbra_strerror(rc),
+                     s->hello_due ? "; batches wait for it" : "");
         log_info(ex->log, "export: %s %s; %" PRIu64 " batches (%" PRIu64 " bytes) to replay",
                  s->what, s->ever_up ? "reconnected" : "connected", ss.batches, ss.bytes);
         s->ever_up = true;
@@ -422,6 +450,8 @@ static void send_some(struct export *ex, struct stream *s, uint64_t now)
             s->cursor = ss.oldest;
         if (s->cursor >= ss.next_seq || s->cursor - ss.oldest >= c->window)
             return;
+        if (s->cursor > ss.synced)
+            return; /* a power cut could still take it back: export_poll() syncs first */
         bool replay = s->cursor < s->replay_end;
         if (replay && s->tokens <= 0)
             return;
@@ -465,40 +495,86 @@ static void send_some(struct export *ex, struct stream *s, uint64_t now)
     }
 }
 
+/* Monitor events, acks, the batch delay and the ack time-out of @s: all but sending. */
+static void service(struct export *ex, struct stream *s, uint64_t now)
+{
+    struct transport_event ev;
+    int mrc;
+    while ((mrc = transport_monitor_read(s->mon, &ev)) != -EAGAIN) {
+        if (mrc == 0) /* -EPROTO: not an event; @ev holds nothing new */
+            on_monitor(ex, s, &ev, now);
+    }
+    read_acks(ex, s, now);
+    if (s->n_records > 0 && now - s->opened_ns >= ex->cfg->batch_delay_ns)
+        seal(ex, s);
+    if (!s->up)
+        return;
+    if (s->hello_due && send_hello(ex, s) != -EAGAIN)
+        s->hello_due = false; /* sent, or never will be (logged at the connection) */
+    struct spool_stream_stats ss;
+    spool_stream_stats(ex->spool, s->idx, &ss);
+    if (ss.batches > 0 && s->cursor > ss.oldest &&
+        now - s->progress_ns >= ex->cfg->ack_timeout_ns) {
+        s->ack_timeouts++;
+        log_warn(ex->log, "export: %s: no ack for %" PRIu64 " s; sending again from batch %" PRIu64,
+                 s->what, (uint64_t)((now - s->progress_ns) / CLOCK_NS_PER_SEC), ss.oldest);
+        s->cursor = ss.oldest;
+        s->progress_ns = now;
+    }
+}
+
+/* Whether @s would send its next batch now but for the spool's synced mark. */
+static bool waits_for_sync(const struct export *ex, const struct stream *s)
+{
+    if (!s->up || s->hello_due)
+        return false;
+    struct spool_stream_stats ss;
+    spool_stream_stats(ex->spool, s->idx, &ss);
+    uint64_t next = s->cursor > ss.oldest ? s->cursor : ss.oldest;
+    return ss.batches > 0 && next < ss.next_seq && next > ss.synced &&
+           next - ss.oldest < ex->cfg->window;
+}
+
+/*
+ * The spool's fsync: every spool.sync_interval, and for sending, rate-limited (SYNC_GAP_NS).
+ * export_poll() runs on the packet thread, but between slices of packets (sensor_run_slice) or
+ * while a file replayed at recorded speed waits for its next packet, never per packet: a sync
+ * delays the next slice by its duration, which the capture's kernel buffer (capture.buffer_size)
+ * rides out, and SYNC_SHARE keeps a slow disk from taking more than a tenth of the thread. The
+ * periodic sync has always been here; the one for sending is what makes a batch's sequence survive
+ * a power cut before the aggregator can see it.
+ */
+static void sync_spool(struct export *ex, uint64_t now, bool for_send)
+{
+    if (now < ex->next_sync_ns && (!for_send || now < ex->send_sync_ns))
+        return;
+    uint64_t t0 = clock_mono_ns();
+    int rc = spool_sync(ex->spool); /* logged by the spool */
+    uint64_t end = clock_mono_ns();
+    uint64_t gap = SYNC_SHARE * (end - t0);
+    if (gap < SYNC_GAP_NS)
+        gap = SYNC_GAP_NS;
+    ex->next_sync_ns = end + ex->cfg->sync_ns;
+    /* A failing disk is tried again at the periodic pace, not at every poll. */
+    ex->send_sync_ns = end + (rc == 0 ? gap : ex->cfg->sync_ns);
+}
+
 void export_poll(struct export *ex)
 {
     uint64_t now = clock_mono_ns();
+    bool for_send = false;
+    for (uint32_t i = 0; i < ex->n; i++) {
+        service(ex, &ex->st[i], now);
+        for_send = for_send || waits_for_sync(ex, &ex->st[i]);
+    }
+    sync_spool(ex, now, for_send);
     for (uint32_t i = 0; i < ex->n; i++) {
         struct stream *s = &ex->st[i];
-        struct transport_event ev;
-        int mrc;
-        while ((mrc = transport_monitor_read(s->mon, &ev)) != -EAGAIN) {
-            if (mrc == 0) /* -EPROTO: not an event; @ev holds nothing new */
-                on_monitor(ex, s, &ev, now);
-        }
-        read_acks(ex, s, now);
-        if (s->n_records > 0 && now - s->opened_ns >= ex->cfg->batch_delay_ns)
-            seal(ex, s);
-        if (!s->up)
+        if (!s->up || s->hello_due)
             continue;
-        struct spool_stream_stats ss;
-        spool_stream_stats(ex->spool, s->idx, &ss);
-        if (ss.batches > 0 && s->cursor > ss.oldest &&
-            now - s->progress_ns >= ex->cfg->ack_timeout_ns) {
-            s->ack_timeouts++;
-            log_warn(ex->log,
-                     "export: %s: no ack for %" PRIu64 " s; sending again from batch %" PRIu64,
-                     s->what, (uint64_t)((now - s->progress_ns) / CLOCK_NS_PER_SEC), ss.oldest);
-            s->cursor = ss.oldest;
-            s->progress_ns = now;
-        }
         send_some(ex, s, now);
         if (now >= s->next_heartbeat_ns)
             send_heartbeat(ex, s, now);
-    }
-    if (now >= ex->next_sync_ns) {
-        spool_sync(ex->spool);
-        ex->next_sync_ns = now + ex->cfg->sync_ns;
     }
 }
 

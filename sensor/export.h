@@ -22,6 +22,13 @@
  * aggregator expects. No progress for `ack_timeout` with batches out: the cursor goes back too
  * (the aggregator answers DUPLICATE to what it already has).
  *
+ * Durability: a batch is sent only once a spool_sync() covers it, so a power cut can never take
+ * back a sequence an aggregator has seen (or the spool would give it to a new batch, which the
+ * aggregator would answer DUPLICATE). When a stream has window room and its next batch is not
+ * synced yet, export_poll() syncs, at most once per call and at most every 10 ms (and never
+ * more than a tenth of the time, however slow the disk): one sync covers every batch sealed
+ * since the last, so a busy sensor syncs in groups. The spool is also synced every sync_ns.
+ *
  * One thread owns an export.
  */
 #ifndef UMBRA_SENSOR_EXPORT_H
@@ -60,7 +67,8 @@ struct export_config {
 
     const char *spool_dir;
     uint64_t spool_max;        /* bytes, all aggregators together */
-    uint64_t sync_ns;          /* spool flushed to disk at least this often */
+    uint64_t sync_ns;          /* spool flushed to disk at least this often (and before a
+                                  batch is sent: see above) */
     uint32_t batch_records;    /* a batch is sealed at this many records */
     uint32_t batch_bytes;      /* or at this many bytes */
     uint64_t batch_delay_ns;   /* or when its first record is this old */
@@ -94,7 +102,8 @@ void export_destroy(struct export **exp);
 int export_record(struct export *ex, const Umbra__FlowRecord *rec);
 
 /* export_poll() - do the network's share without waiting: monitor events, acks, sends within
- * the window and the replay rate, heartbeats, sealing batches older than the delay, spool sync. */
+ * the window and the replay rate, heartbeats, sealing batches older than the delay, spool sync.
+ * The sync is an fsync (bounded above): call this between slices of packets, not per packet. */
 void export_poll(struct export *ex);
 
 /* export_flush() - seal every open batch now (end of input, shutdown). */

@@ -597,7 +597,14 @@ uint64_t spool_corrupt(const struct spool *sp)
 int spool_sync(struct spool *sp)
 {
     int rc = mdb_env_sync(sp->env, 1);
-    return rc == 0 ? 0 : fail(sp, "mdb_env_sync", NULL, rc);
+    if (rc != 0)
+        return fail(sp, "mdb_env_sync", NULL, rc);
+    /* Every committed transaction is on disk now, each stream's next sequence with it. */
+    for (uint32_t i = 0; i < sp->n_streams; i++) {
+        struct stream *s = &sp->streams[i];
+        s->st.synced = s->st.next_seq - 1;
+    }
+    return 0;
 }
 
 /* ---- opening ---- */
@@ -904,6 +911,9 @@ struct spool *spool_create_mapped(const struct spool_config *cfg, size_t map_siz
         return NULL;
     }
     report_foreign(sp);
+    /* What an earlier run left may still be in the page cache only (a killed process does not
+     * sync); from here on it counts as synced. A failure is logged and leaves the marks at 0. */
+    spool_sync(sp);
     log_info(log,
              "spool: opened dir=%s streams=%" PRIu32 " held_bytes=%" PRIu64 " max_bytes=%" PRIu64
              " map_bytes=%zu epoch=%" PRIu64,

@@ -9,7 +9,10 @@
  *
  * Durability: appends are not synced (MDB_NOSYNC | MDB_NOMETASYNC) so the packet path stays
  * quick. A killed process loses nothing; a power cut may lose what was appended since the last
- * spool_sync().
+ * spool_sync(), and the stream's numbering then goes back to what that sync wrote. Each stream's
+ * synced mark (spool_stream_stats().synced) says which sequences a power cut can no longer take
+ * back: a batch must not leave the sensor before the mark covers it, or a later batch could
+ * reuse its sequence (docs/PROTOCOL.md, "What is durable when").
  *
  * Threads: a spool belongs to one thread at a time; it may be created in one thread and used in
  * another. Two processes must not open the same directory.
@@ -45,6 +48,8 @@ struct spool_stream_stats {
     uint64_t oldest, next_seq;                 /* oldest held seq (0 if none); next append's seq */
     uint64_t appended, removed;                /* since spool_create() */
     uint64_t dropped_batches, dropped_records; /* at the cap or on a full map, since create */
+    uint64_t synced; /* highest sequence on disk: appended before the last successful
+                        spool_sync() or the open; next_seq - 1 when everything is */
 };
 
 /*
@@ -54,6 +59,8 @@ struct spool_stream_stats {
  * free pages a copy-on-write B-tree needs. Streams in the file whose names are not in @cfg are
  * logged as a warning and left alone: not readable, not counted in the cap, never dropped. If
  * the file holds more than max_bytes (the cap was lowered), the next append drops down to it.
+ * What the file holds is synced once at the open, so every stream starts with its synced mark at
+ * next_seq - 1 (if that sync fails it is logged and the marks start at 0).
  *
  * Returns the spool, or NULL after logging why (invalid @cfg, mkdir or LMDB failure, a file of
  * another format, out of memory).
@@ -134,7 +141,12 @@ int spool_remove_below(struct spool *sp, uint32_t stream, uint64_t seq);
 /* spool_stream_stats() - @stream's numbers into @st; all zero if @stream is out of range. */
 void spool_stream_stats(const struct spool *sp, uint32_t stream, struct spool_stream_stats *st);
 
-/* spool_sync() - flush everything appended so far to disk. 0, or a negative errno (logged). */
+/*
+ * spool_sync() - flush everything appended so far to disk (fsync: milliseconds, not for the
+ * packet path) and move every stream's synced mark to its next_seq - 1.
+ *
+ * Returns 0, or a negative errno (logged); the marks then stay where they were.
+ */
 int spool_sync(struct spool *sp);
 
 /* spool_bytes() - bytes of batch data held now, all configured streams. */

@@ -1,7 +1,9 @@
 /*
  * batch_check: a good batch passes; each rule of the table in batch_check.h is broken by one
  * change to that batch, and must give its cause and a reason that names the field (and, for a
- * record, its index: the changes are made to record 2 of 3).
+ * record, its index: the changes are made to record 2 of 3). Every case is checked twice: on the
+ * structs (batch_check) and on the bytes protobuf-c packs from them (batch_check_wire), which must
+ * agree on cause and reason. Then the two are held side by side on mutated batches.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 
 #include "aggregator/batch_check.h"
+#include "common/err.h"
+#include "common/wire.h"
 
 #define SPLT_CAP (BATCH_CHECK_SPLT_MAX + 1)
 #define BAD      2 /* the record the tests break */
@@ -124,11 +128,43 @@ static void good_init(struct good *g)
     r->scores = &g->scores;
 }
 
+/* batch_check_wire() on the batch packed by protobuf-c: its cause, its reason in @why. */
+static enum batch_check_cause wire_cause(const Umbra__FlowBatch *b,
+                                         const struct batch_check_limits *l, char *why,
+                                         size_t why_len, struct batch_check_header *hdr)
+{
+    static uint8_t buf[64 << 10];
+    size_t n = protobuf_c_message_get_packed_size(&b->base);
+    assert_true(n <= sizeof(buf));
+    protobuf_c_message_pack(&b->base, buf);
+    enum batch_check_cause c = BATCH_CAUSE_COUNT;
+    assert_int_equal(batch_check_wire(buf, n, l, hdr, &c, why, why_len), 0);
+    return c;
+}
+
+/* Both paths give @g the same cause and reason; returns the cause, the reason in @why. */
+static enum batch_check_cause both_paths(const struct good *g, const struct batch_check_limits *l,
+                                         char *why, size_t why_len)
+{
+    enum batch_check_cause got = batch_check(&g->b, l, why, why_len);
+    char wwhy[128];
+    struct batch_check_header hdr;
+    enum batch_check_cause wgot = wire_cause(&g->b, l, wwhy, sizeof(wwhy), &hdr);
+    if (wgot != got || strcmp(wwhy, why) != 0)
+        print_error("structs: %s \"%s\"; wire: %s \"%s\"\n", batch_check_cause_name(got), why,
+                    batch_check_cause_name(wgot), wwhy);
+    assert_int_equal(wgot, got);
+    assert_string_equal(wwhy, why);
+    assert_int_equal(hdr.sequence, g->b.sequence);
+    assert_int_equal(hdr.n_records, g->b.n_records);
+    return got;
+}
+
 /* @g must fail with @cause and a reason containing @needle. */
 static void expect_bad(const struct good *g, enum batch_check_cause cause, const char *needle)
 {
     char why[128];
-    enum batch_check_cause got = batch_check(&g->b, &lim, why, sizeof(why));
+    enum batch_check_cause got = both_paths(g, &lim, why, sizeof(why));
     if (got != cause || strstr(why, needle) == NULL)
         print_error("cause %s, reason \"%s\"; wanted %s with \"%s\"\n", batch_check_cause_name(got),
                     why, batch_check_cause_name(cause), needle);
@@ -139,7 +175,7 @@ static void expect_bad(const struct good *g, enum batch_check_cause cause, const
 static void expect_ok(const struct good *g)
 {
     char why[128];
-    enum batch_check_cause got = batch_check(&g->b, &lim, why, sizeof(why));
+    enum batch_check_cause got = both_paths(g, &lim, why, sizeof(why));
     if (got != BATCH_OK)
         print_error("reason \"%s\"\n", why);
     assert_int_equal(got, BATCH_OK);
@@ -239,8 +275,8 @@ static void test_batch_check_wants_one_to_max_records(void **state)
     expect_bad(&g, BATCH_NO_RECORDS, "no records");
     good_init(&g);
     struct batch_check_limits two = {.max_records = 2};
-    char why[64];
-    assert_int_equal(batch_check(&g.b, &two, why, sizeof(why)), BATCH_TOO_MANY_RECORDS);
+    char why[128];
+    assert_int_equal(both_paths(&g, &two, why, sizeof(why)), BATCH_TOO_MANY_RECORDS);
     assert_string_equal(why, "3 records, limit 2");
 }
 
@@ -412,6 +448,121 @@ static void test_batch_check_wants_scores_within_unit_interval(void **state)
     expect_bad(&g, BATCH_BAD_RECORD, "record 2: anomaly score -0.25");
 }
 
+/* xorshift64*: the mutations are the same in every run. */
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 0x2545F4914F6CDD1Dull;
+}
+
+/* One mutation of the payload @p (@n bytes, room for @cap): flip, set, cut, insert or repeat. */
+static size_t mutate(uint8_t *p, size_t n, size_t cap, uint64_t *x)
+{
+    size_t at = n > 0 ? rnd(x) % n : 0;
+    switch (rnd(x) % 6) {
+    case 0:
+        p[at] ^= (uint8_t)(1u << (rnd(x) % 8));
+        return n;
+    case 1: /* a byte that means something to the wire format */
+        p[at] = (uint8_t)(const uint8_t[]){0x00, 0x01, 0x7f, 0x80, 0xff, 0x08,
+                                           0x0a, 0x0d, 0x0f, 0x12, 0x2a, 0x3a}[rnd(x) % 12];
+        return n;
+    case 2:
+        return at;
+    case 3:
+        if (n + 1 > cap)
+            return n;
+        memmove(p + at + 1, p + at, n - at);
+        p[at] = (uint8_t)rnd(x);
+        return n + 1;
+    case 4: { /* repeat a stretch, as a field given twice */
+        size_t len = 1 + rnd(x) % 24;
+        if (at + len > n || n + len > cap)
+            return n;
+        memmove(p + at + len, p + at, n - at);
+        return n + len;
+    }
+    default:
+        p[at] = (uint8_t)rnd(x);
+        return n;
+    }
+}
+
+/*
+ * protobuf-c with batch_check() against the walk, on thousands of mutations of a packed good
+ * batch. Whatever the walk accepts, protobuf-c must decode to the same verdict, reason and
+ * header; the walk may refuse more (pb_walk.h lists what), but must agree on most inputs.
+ */
+static void test_batch_check_wire_agrees_with_protobuf_c(void **state)
+{
+    (void)state;
+    struct good g;
+    good_init(&g);
+    enum { ROUNDS = 40000 };
+    static uint8_t good_env[4096], env[4096 + 64];
+    size_t glen;
+    assert_int_equal(wire_pack(WIRE_FLOW_BATCH, &g.b.base, good_env, sizeof(good_env), &glen), 0);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    unsigned accepted = 0, refused_both = 0, walk_stricter = 0, nul_id = 0;
+    for (unsigned i = 0; i < ROUNDS; i++) {
+        memcpy(env, good_env, glen);
+        size_t plen = glen - WIRE_OVERHEAD;
+        for (unsigned k = 1 + (unsigned)(rnd(&x) % 3); k > 0; k--)
+            plen = mutate(env + WIRE_HEADER_LEN, plen, sizeof(env) - WIRE_OVERHEAD, &x);
+        size_t len;
+        assert_int_equal(wire_seal(WIRE_FLOW_BATCH, env, plen, sizeof(env), &len), 0);
+
+        ProtobufCMessage *m = NULL;
+        int urc = wire_unpack(WIRE_FLOW_BATCH, env, len, sizeof(env), NULL, &m);
+        const uint8_t *payload;
+        size_t n;
+        assert_int_equal(wire_open(WIRE_FLOW_BATCH, env, len, sizeof(env), &payload, &n), 0);
+        struct batch_check_header hdr;
+        enum batch_check_cause wc = BATCH_CAUSE_COUNT;
+        char wwhy[128], why[128];
+        int wrc = batch_check_wire(payload, n, &lim, &hdr, &wc, wwhy, sizeof(wwhy));
+        if (wrc == 0 && wc == BATCH_BAD_SENSOR_ID && strstr(wwhy, "is 0x00") != NULL) {
+            nul_id++; /* protobuf-c cuts the id at the NUL; the walk refuses it */
+            wire_free(m, NULL);
+            continue;
+        }
+        if (wrc == 0) {
+            if (urc != 0)
+                print_error("round %u: the walk accepted (%s) what protobuf-c refused: %s\n", i,
+                            batch_check_cause_name(wc), umbra_strerror(urc));
+            assert_int_equal(urc, 0);
+            const Umbra__FlowBatch *b = (const Umbra__FlowBatch *)m;
+            enum batch_check_cause c = batch_check(b, &lim, why, sizeof(why));
+            if (c != wc || strcmp(why, wwhy) != 0)
+                print_error("round %u: structs %s \"%s\", wire %s \"%s\"\n", i,
+                            batch_check_cause_name(c), why, batch_check_cause_name(wc), wwhy);
+            assert_int_equal(c, wc);
+            assert_string_equal(why, wwhy);
+            assert_int_equal(hdr.sequence, b->sequence);
+            assert_int_equal(hdr.stream_epoch, b->stream_epoch);
+            assert_int_equal(hdr.oldest_held, b->oldest_held);
+            assert_int_equal(hdr.n_records, b->n_records);
+            if (c != BATCH_NO_SENSOR_ID && c != BATCH_BAD_SENSOR_ID)
+                assert_string_equal(hdr.sensor_id, b->sensor_id);
+            accepted++;
+        } else if (urc != 0) {
+            refused_both++;
+        } else {
+            walk_stricter++;
+        }
+        wire_free(m, NULL);
+    }
+    print_message("%u mutations: walked %u alike, both refused %u, only the walk refused %u, "
+                  "NUL in the id %u\n",
+                  ROUNDS, accepted, refused_both, walk_stricter, nul_id);
+    /* The mutations must reach both sides of the line, and the walk's extra refusals stay rare. */
+    assert_true(accepted > ROUNDS / 10);
+    assert_true(refused_both > ROUNDS / 10);
+    assert_true(walk_stricter < ROUNDS / 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +586,7 @@ int main(void)
             cmocka_unit_test(test_batch_check_wants_square_markov_arrays),
             cmocka_unit_test(test_batch_check_wants_entropy_within_eight_bits),
             cmocka_unit_test(test_batch_check_wants_scores_within_unit_interval),
+            cmocka_unit_test(test_batch_check_wire_agrees_with_protobuf_c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

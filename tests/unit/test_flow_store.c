@@ -1,8 +1,10 @@
 /*
  * flow_store: the apply-once rule (in order, duplicate, wait, accepted gap, stale and new
  * epochs), group transactions (commit, abort, several batches of a sensor in one), durability
- * across a reopen, rejected batches, the read-only scans, a full map and invalid sensor ids.
- * Every test uses a real LMDB environment in a scratch directory, without fsync.
+ * across a reopen, rejected batches, the read-only scans, a full map and invalid sensor ids;
+ * the payload segments: rolls, a crash between apply and commit, the bytes of an aborted group,
+ * damaged payloads, and stores of another format. Every test uses a real store in a scratch
+ * directory, without fsync.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +36,42 @@ static struct flow_store *open_store(const char *dir, uint64_t map_size)
 {
     struct flow_store_config cfg = {.dir = dir, .map_size = map_size, .sync = false};
     return flow_store_create(&cfg, NULL);
+}
+
+/* Small segments, so that a few short payloads roll over several of them. */
+#define SEG_BYTES 64
+
+static struct flow_store *open_small_segments(const char *dir)
+{
+    struct flow_store_config cfg = {
+            .dir = dir, .map_size = MAP_SIZE, .sync = false, .segment_bytes = SEG_BYTES};
+    return flow_store_create(&cfg, NULL);
+}
+
+/* The path of segment @no of the store in @dir (named as flow_store.h says). */
+static void seg_path(const struct tmpdir *dir, uint64_t no, char *out, size_t len)
+{
+    char name[32];
+    assert_true(snprintf(name, sizeof(name), "%016llx.seg", (unsigned long long)no) <
+                (int)sizeof(name));
+    assert_int_equal(tmpdir_file(dir, name, out, len), 0);
+}
+
+/* The size of segment @no, or -1 if it does not exist. */
+static long long seg_size(const struct tmpdir *dir, uint64_t no)
+{
+    char path[TMPDIR_PATH_MAX * 2];
+    struct stat sb;
+    seg_path(dir, no, path, sizeof(path));
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* Closes the fixture's store and starts again in an empty directory. */
+static void fresh_dir(struct fx *fx)
+{
+    flow_store_destroy(&fx->st);
+    tmpdir_remove(&fx->dir);
+    assert_int_equal(tmpdir_create(&fx->dir), 0);
 }
 
 static int setup(void **state)
@@ -60,24 +100,35 @@ static void apply_one(struct flow_store *st, const char *id, uint64_t epoch, uin
                       uint64_t oldest_held, const char *payload, uint32_t records)
 {
     uint64_t expected = 99, gap = 99;
-    assert_int_equal(flow_store_decide(st, id, epoch, seq, oldest_held, &expected, &gap),
+    assert_int_equal(flow_store_decide(st, id, epoch, 0, seq, oldest_held, &expected, &gap),
                      FLOW_STORE_APPLY);
     assert_int_equal(expected, 0);
     assert_int_equal(
             flow_store_apply(st, id, epoch, seq, gap, payload, strlen(payload), records, false), 0);
 }
 
-static enum flow_store_verdict decide(struct flow_store *st, const char *id, uint64_t epoch,
-                                      uint64_t seq, uint64_t oldest_held, uint64_t *expected,
-                                      uint64_t *gap)
+/* flow_store_decide() for a sensor whose Hello announced stream epoch @announced (0: none). */
+static enum flow_store_verdict decide_announced(struct flow_store *st, const char *id,
+                                                uint64_t epoch, uint64_t announced, uint64_t seq,
+                                                uint64_t oldest_held, uint64_t *expected,
+                                                uint64_t *gap)
 {
     uint64_t e, g;
-    enum flow_store_verdict v = flow_store_decide(st, id, epoch, seq, oldest_held, &e, &g);
+    enum flow_store_verdict v =
+            flow_store_decide(st, id, epoch, announced, seq, oldest_held, &e, &g);
     if (expected != NULL)
         *expected = e;
     if (gap != NULL)
         *gap = g;
     return v;
+}
+
+/* flow_store_decide() with no Hello seen. */
+static enum flow_store_verdict decide(struct flow_store *st, const char *id, uint64_t epoch,
+                                      uint64_t seq, uint64_t oldest_held, uint64_t *expected,
+                                      uint64_t *gap)
+{
+    return decide_announced(st, id, epoch, 0, seq, oldest_held, expected, gap);
 }
 
 static void test_flow_store_applies_batches_in_order(void **state)
@@ -195,6 +246,63 @@ static void test_flow_store_refuses_stale_epoch_and_restarts_on_new_one(void **s
     assert_int_equal(decide(fx->st, "s1", 100, 4, 4, NULL, NULL), FLOW_STORE_STALE);
     assert_int_equal(flow_store_apply(fx->st, "s1", 100, 4, 0, "x", 1, 1, false), -EINVAL);
     assert_int_equal(decide(fx->st, "s1", 200, 1, 1, NULL, NULL), FLOW_STORE_DUPLICATE);
+    flow_store_abort(fx->st);
+}
+
+/*
+ * A sensor whose spool was (re)made while its clock was behind has an epoch below the stored
+ * one. Unannounced, that is a stale stream as before; announced by the sensor's Hello, it is
+ * the sensor's live stream and starts afresh at sequence 1. The replaced, higher epoch is then
+ * stale if it comes back while the sensor announces the lower one; announced again, it is the
+ * live stream again.
+ */
+static void test_flow_store_announced_older_epoch_starts_a_new_stream(void **state)
+{
+    struct fx *fx = *state;
+    uint64_t expected, gap;
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        apply_one(fx->st, "s1", 200, seq, seq, "old", 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    /* Not announced: no Hello, a Hello of the stored epoch, or of yet another one. */
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 0, 1, 1, NULL, NULL), FLOW_STORE_STALE);
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 200, 1, 1, NULL, NULL), FLOW_STORE_STALE);
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 150, 1, 1, NULL, NULL), FLOW_STORE_STALE);
+    /* Announced: a new stream, hwm 0, by the usual rules from there. */
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 1, 1, &expected, &gap),
+                     FLOW_STORE_APPLY);
+    assert_int_equal(gap, 0);
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 3, 2, &expected, NULL),
+                     FLOW_STORE_WAIT);
+    assert_int_equal(expected, 1);
+    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 1, 0, "new", 3, 1, false), 0);
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 1, 1, NULL, NULL),
+                     FLOW_STORE_DUPLICATE);
+    assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 2, 2, NULL, &gap), FLOW_STORE_APPLY);
+    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 2, gap, "new", 3, 1, false), 0);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    struct flow_store_sensor s;
+    assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
+    assert_int_equal(s.epoch, 100);
+    assert_int_equal(s.hwm, 2);
+    assert_int_equal(s.batches, 5);
+
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    /* Once the lower epoch is stored, its batches need no announcement. */
+    assert_int_equal(decide(fx->st, "s1", 100, 3, 3, NULL, NULL), FLOW_STORE_APPLY);
+    /* The replaced epoch comes back while the sensor announces 100: stale. */
+    assert_int_equal(decide_announced(fx->st, "s1", 200, 100, 4, 4, NULL, NULL), FLOW_STORE_STALE);
+    assert_int_equal(decide_announced(fx->st, "s1", 200, 100, 1, 1, NULL, NULL), FLOW_STORE_STALE);
+    /* With no Hello known, a higher epoch is a new stream, as it always was. */
+    assert_int_equal(decide(fx->st, "s1", 200, 1, 1, NULL, NULL), FLOW_STORE_APPLY);
+    /* Announced again, it is the live stream again, from its own sequence 1. */
+    assert_int_equal(decide_announced(fx->st, "s1", 200, 200, 4, 4, NULL, &gap), FLOW_STORE_APPLY);
+    assert_int_equal(gap, 3);
+    /* A lower epoch applied without decide()'s announcement is still refused if it is not
+     * next in line from hwm 0. */
+    assert_int_equal(flow_store_apply(fx->st, "s1", 50, 2, 0, "x", 1, 1, false), -EINVAL);
     flow_store_abort(fx->st);
 }
 
@@ -412,22 +520,22 @@ static void test_flow_store_scan_of_missing_store_fails(void **state)
 static void test_flow_store_full_map_fails_the_group(void **state)
 {
     struct fx *fx = *state;
-    flow_store_destroy(&fx->st);
-    tmpdir_remove(&fx->dir);
-    assert_int_equal(tmpdir_create(&fx->dir), 0);
+    fresh_dir(fx);
     fx->st = open_store(fx->dir.path, 1u << 20);
     assert_non_null(fx->st);
     assert_int_equal(flow_store_begin(fx->st), 0);
     apply_one(fx->st, "s1", 100, 1, 1, "one", 1);
     assert_int_equal(flow_store_commit(fx->st), 0);
+    long long committed = seg_size(&fx->dir, 1);
+    assert_true(committed > 0);
 
-    size_t big_len = 2u << 20; /* twice the map */
-    uint8_t *big = calloc(1, big_len);
-    assert_non_null(big);
+    /* The map holds the index only: it fills with entries (about 60 bytes each here), not
+     * with payload bytes, so a 1 MiB map takes some thousands of batches. */
     assert_int_equal(flow_store_begin(fx->st), 0);
-    apply_one(fx->st, "s1", 100, 2, 2, "two", 1);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 3, 0, big, big_len, 1, false), -ENOSPC);
-    free(big);
+    int rc = 0;
+    for (uint64_t seq = 2; rc == 0 && seq < 200000; seq++)
+        rc = flow_store_apply(fx->st, "s1", 100, seq, 0, "x", 1, 1, false);
+    assert_int_equal(rc, -ENOSPC);
     /* The group stays failed until commit reports it, so nothing of it can be acked. */
     assert_int_equal(decide(fx->st, "s1", 100, 3, 3, NULL, NULL), FLOW_STORE_ERROR);
     assert_int_equal(flow_store_apply(fx->st, "s1", 100, 3, 0, "x", 1, 1, false), -ENOSPC);
@@ -437,6 +545,8 @@ static void test_flow_store_full_map_fails_the_group(void **state)
     assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
     assert_int_equal(s.hwm, 1);
     assert_int_equal(s.batches, 1);
+    /* The dropped group's payload bytes are cut off again. */
+    assert_int_equal(seg_size(&fx->dir, 1), committed);
     /* The store goes on working with batches that fit. */
     assert_int_equal(flow_store_begin(fx->st), 0);
     apply_one(fx->st, "s1", 100, 2, 2, "two", 1);
@@ -479,19 +589,301 @@ static void test_flow_store_create_checks_config_and_makes_the_dir(void **state)
     cfg.dir = path;
     struct flow_store *st = flow_store_create(&cfg, NULL);
     assert_non_null(st);
+    /* One writer at a time: the directory is locked while the store is open. */
+    assert_null(flow_store_create(&cfg, NULL));
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     assert_true(S_ISDIR(sb.st_mode));
     assert_int_equal(sb.st_mode & 0777, 0700);
     flow_store_destroy(&st);
-    /* tmpdir_remove() goes one level deep only. */
-    const char *files[] = {"data.mdb", "lock.mdb"};
+    /* tmpdir_remove() goes one level deep only. A new store has its first segment, 0600. */
+    const char *files[] = {"data.mdb", "lock.mdb", "0000000000000001.seg"};
     char file[TMPDIR_PATH_MAX * 3];
-    for (size_t i = 0; i < 2; i++) {
+    assert_true(snprintf(file, sizeof(file), "%s/%s", path, files[2]) < (int)sizeof(file));
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    for (size_t i = 0; i < 3; i++) {
         assert_true(snprintf(file, sizeof(file), "%s/%s", path, files[i]) < (int)sizeof(file));
         assert_int_equal(unlink(file), 0);
     }
     assert_int_equal(rmdir(path), 0);
+}
+
+/* Payloads of varied lengths for the roll test. With the 20-byte record header, 44 bytes fill
+ * a 64-byte segment exactly, and 45 and 100 bytes are records larger than a segment. */
+#define ROLL_N   13
+#define ROLL_MAX 100
+static const size_t roll_len[ROLL_N] = {3, 10, 30, 1, 0, ROLL_MAX, 44, 2, 12, 12, 45, 7, 20};
+
+static void roll_payload(size_t i, uint8_t *out)
+{
+    for (size_t j = 0; j < roll_len[i]; j++)
+        out[j] = (uint8_t)(i * 31 + j * 7 + 1);
+}
+
+struct roll_check {
+    size_t n;
+    bool bad;
+};
+
+/* Batches come in sequence order (one sensor, one epoch), so batch seq is payload seq - 1. */
+static int check_roll(void *ctx, const struct flow_store_batch *b)
+{
+    struct roll_check *rc = ctx;
+    uint8_t want[ROLL_MAX];
+    size_t i = rc->n++;
+    if (i >= ROLL_N || b->seq != i + 1 || b->len != roll_len[i]) {
+        rc->bad = true;
+        return -1;
+    }
+    roll_payload(i, want);
+    if (b->len > 0 && memcmp(b->payload, want, b->len) != 0)
+        rc->bad = true;
+    return rc->bad ? -1 : 0;
+}
+
+static void apply_roll(struct flow_store *st, size_t i)
+{
+    uint8_t p[ROLL_MAX];
+    roll_payload(i, p);
+    assert_int_equal(flow_store_apply(st, "s1", 100, i + 1, 0, p, roll_len[i], 1, false), 0);
+}
+
+static void test_flow_store_scan_returns_payloads_across_segment_rolls(void **state)
+{
+    struct fx *fx = *state;
+    fresh_dir(fx);
+    fx->st = open_small_segments(fx->dir.path);
+    assert_non_null(fx->st);
+    /* A roll inside a group and one at the start of the next. */
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    for (size_t i = 0; i < 7; i++)
+        apply_roll(fx->st, i);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    for (size_t i = 7; i < ROLL_N - 1; i++)
+        apply_roll(fx->st, i);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    /* After a reopen appending goes on at the committed tail. */
+    flow_store_destroy(&fx->st);
+    fx->st = open_small_segments(fx->dir.path);
+    assert_non_null(fx->st);
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_roll(fx->st, ROLL_N - 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    flow_store_destroy(&fx->st);
+
+    /* No segment is larger than 64 bytes but those of the one record that is. */
+    uint64_t segs = 0;
+    while (seg_size(&fx->dir, segs + 1) >= 0) {
+        long long size = seg_size(&fx->dir, segs + 1);
+        assert_true(size <= SEG_BYTES || size == 20 + 45 || size == 20 + ROLL_MAX);
+        segs++;
+    }
+    assert_true(segs >= 8);
+    char path[TMPDIR_PATH_MAX * 2];
+    struct stat sb;
+    seg_path(&fx->dir, segs, path, sizeof(path));
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    struct roll_check rc = {0};
+    assert_int_equal(flow_store_scan(fx->dir.path, check_roll, &rc, NULL), 0);
+    assert_false(rc.bad);
+    assert_int_equal(rc.n, ROLL_N);
+}
+
+/* The child of the crash test: applies two batches after the committed one, the second into a
+ * new segment, and dies without committing. 0 if it got that far. */
+static int child_crash(const struct tmpdir *dir)
+{
+    static const char long_payload[] = "a payload that needs a new one";
+    struct flow_store *st = open_small_segments(dir->path);
+    if (st == NULL || flow_store_begin(st) != 0)
+        return 1;
+    if (flow_store_apply(st, "s1", 100, 2, 0, "two", 3, 1, false) != 0)
+        return 2;
+    if (flow_store_apply(st, "s1", 100, 3, 0, long_payload, strlen(long_payload), 1, false) != 0)
+        return 2;
+    if (seg_size(dir, 1) != 2 * (20 + 3) || seg_size(dir, 2) <= 0)
+        return 3;
+    return 0;
+}
+
+static void test_flow_store_crash_before_commit_keeps_only_committed_batches(void **state)
+{
+    struct fx *fx = *state;
+    fresh_dir(fx);
+    fx->st = open_small_segments(fx->dir.path);
+    assert_non_null(fx->st);
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_one(fx->st, "s1", 100, 1, 1, "one", 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    flow_store_destroy(&fx->st);
+    long long committed = seg_size(&fx->dir, 1);
+    assert_int_equal(committed, 20 + 3);
+
+    /* _exit: no destroy, no abort, nothing cut off: what a kill -9 leaves. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(child_crash(&fx->dir));
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(seg_size(&fx->dir, 1) > committed);
+    assert_true(seg_size(&fx->dir, 2) > 0);
+
+    fx->st = open_small_segments(fx->dir.path);
+    assert_non_null(fx->st);
+    assert_int_equal(seg_size(&fx->dir, 1), committed);
+    assert_int_equal(seg_size(&fx->dir, 2), -1);
+    struct flow_store_sensor s;
+    assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
+    assert_int_equal(s.hwm, 1);
+    assert_int_equal(s.batches, 1);
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_one(fx->st, "s1", 100, 2, 2, "two again", 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    flow_store_destroy(&fx->st);
+
+    struct seen sn = {0};
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), 0);
+    assert_int_equal(sn.n, 2);
+    assert_string_equal(sn.payload[0], "one");
+    assert_int_equal(sn.seq[1], 2);
+    assert_string_equal(sn.payload[1], "two again");
+}
+
+static void test_flow_store_abort_cuts_the_appended_bytes(void **state)
+{
+    struct fx *fx = *state;
+    fresh_dir(fx);
+    fx->st = open_small_segments(fx->dir.path);
+    assert_non_null(fx->st);
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_one(fx->st, "s1", 100, 1, 1, "one", 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    long long committed = seg_size(&fx->dir, 1);
+
+    /* The aborted group appends to segment 1 (23 + 25 bytes) and rolls into segment 2, whose
+     * 23 bytes are as many as segment 1 had committed: segment 1 is cut back all the same. */
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_one(fx->st, "s1", 100, 2, 2, "first", 1);
+    apply_one(fx->st, "s1", 100, 3, 3, "3rd", 1);
+    assert_int_equal(seg_size(&fx->dir, 2), committed);
+    flow_store_abort(fx->st);
+    assert_int_equal(seg_size(&fx->dir, 1), committed);
+    assert_int_equal(seg_size(&fx->dir, 2), -1);
+
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_one(fx->st, "s1", 100, 2, 2, "second", 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    assert_int_equal(seg_size(&fx->dir, 1), committed + 20 + 6);
+    flow_store_destroy(&fx->st);
+
+    struct seen sn = {0};
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), 0);
+    assert_int_equal(sn.n, 2);
+    assert_string_equal(sn.payload[0], "one");
+    assert_int_equal(sn.seq[1], 2);
+    assert_string_equal(sn.payload[1], "second");
+}
+
+/* Overwrites one byte of segment 1; returns the byte that was there. */
+static uint8_t poke(const struct tmpdir *dir, long long off, uint8_t value)
+{
+    char path[TMPDIR_PATH_MAX * 2];
+    seg_path(dir, 1, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t old = 0;
+    assert_int_equal(pread(fd, &old, 1, (off_t)off), 1);
+    assert_int_equal(pwrite(fd, &value, 1, (off_t)off), 1);
+    close(fd);
+    return old;
+}
+
+static void test_flow_store_scan_fails_on_a_damaged_payload(void **state)
+{
+    struct fx *fx = *state;
+    assert_int_equal(flow_store_begin(fx->st), 0);
+    apply_one(fx->st, "s1", 100, 1, 1, "one", 1);
+    apply_one(fx->st, "s1", 100, 2, 2, "two", 1);
+    assert_int_equal(flow_store_commit(fx->st), 0);
+    flow_store_destroy(&fx->st);
+    long long size = seg_size(&fx->dir, 1);
+
+    /* The last byte of "two": the batch before it is passed on, never the damaged one. */
+    uint8_t old = poke(&fx->dir, size - 1, 'X');
+    struct seen sn = {0};
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    assert_int_equal(sn.n, 1);
+    assert_string_equal(sn.payload[0], "one");
+    /* The first record's magic. */
+    poke(&fx->dir, size - 1, old);
+    old = poke(&fx->dir, 0, 'X');
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    assert_int_equal(sn.n, 0);
+    poke(&fx->dir, 0, old);
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), 0);
+    assert_int_equal(sn.n, 2);
+
+    /* A segment cut short: the scan fails, and the writer refuses the store. */
+    char path[TMPDIR_PATH_MAX * 2];
+    seg_path(&fx->dir, 1, path, sizeof(path));
+    assert_int_equal(truncate(path, (off_t)(size - 1)), 0);
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    assert_int_equal(sn.n, 1);
+    assert_null(open_store(fx->dir.path, MAP_SIZE));
+}
+
+/* Writes @val under @key into database @db of a raw LMDB environment in @dir. */
+static void raw_put(const char *dir, const char *db, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 3), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOSYNC, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
+    MDB_val k = {.mv_size = klen, .mv_data = (void *)key};
+    MDB_val v = {.mv_size = vlen, .mv_data = (void *)val};
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static void test_flow_store_refuses_a_store_of_another_format(void **state)
+{
+    struct fx *fx = *state;
+    /* Format 1, by an older build: the payload itself in "batches", no meta record. */
+    fresh_dir(fx);
+    const uint8_t key[] = {2, 's', '1', 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 1};
+    raw_put(fx->dir.path, "batches", key, sizeof(key), "payload", 7);
+    assert_null(open_store(fx->dir.path, MAP_SIZE));
+    assert_int_equal(seg_size(&fx->dir, 1), -1); /* nothing was written */
+    struct seen sn = {0};
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    assert_int_equal(sn.n, 0);
+
+    /* Format 3, by a newer build: the meta record as flow_store.h describes it. */
+    fresh_dir(fx);
+    fx->st = open_store(fx->dir.path, MAP_SIZE);
+    assert_non_null(fx->st);
+    flow_store_destroy(&fx->st);
+    uint8_t meta[20] = {0, 0, 0, 3};
+    meta[11] = 1; /* segment 1 */
+    raw_put(fx->dir.path, "meta", "store", 5, meta, sizeof(meta));
+    assert_null(open_store(fx->dir.path, MAP_SIZE));
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -504,6 +896,7 @@ int main(void)
             T(test_flow_store_waits_for_a_batch_the_sensor_still_holds),
             T(test_flow_store_accepts_a_gap_the_sensor_dropped),
             T(test_flow_store_refuses_stale_epoch_and_restarts_on_new_one),
+            T(test_flow_store_announced_older_epoch_starts_a_new_stream),
             T(test_flow_store_sees_earlier_batches_of_the_same_txn),
             T(test_flow_store_abort_forgets_the_whole_txn),
             T(test_flow_store_keeps_hwm_and_payloads_across_reopen),
@@ -513,6 +906,11 @@ int main(void)
             T(test_flow_store_full_map_fails_the_group),
             T(test_flow_store_refuses_invalid_sensor_ids),
             T(test_flow_store_create_checks_config_and_makes_the_dir),
+            T(test_flow_store_scan_returns_payloads_across_segment_rolls),
+            T(test_flow_store_crash_before_commit_keeps_only_committed_batches),
+            T(test_flow_store_abort_cuts_the_appended_bytes),
+            T(test_flow_store_scan_fails_on_a_damaged_payload),
+            T(test_flow_store_refuses_a_store_of_another_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

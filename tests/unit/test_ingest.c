@@ -16,12 +16,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
 
 #include <uv.h>
 #include <zmq.h>
@@ -597,9 +600,17 @@ static void send_big_batch(struct fx *f, uint64_t seq)
 static void test_ingest_store_failure_costs_one_group_only(void **state)
 {
     struct fx *f = *state;
+    /* Payloads go to segment files, not into the map: a file size limit makes the store's write
+     * fail (EFBIG, where a full disk would give ENOSPC). */
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 1u << 20;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     send_big_batch(f, 1);
     expect_ack(f, f->client, ACK_OK, 1, NULL);
-    /* The second does not fit in the map: the group fails and is not acked... */
+    /* The second does not fit under the limit: the group fails and is not acked... */
     send_big_batch(f, 2);
     wait_counter(f, "store_failures", 1);
     expect_no_ack(f, f->client);
@@ -608,6 +619,8 @@ static void test_ingest_store_failure_costs_one_group_only(void **state)
     /* ... and the next group is stored and acked as if nothing had happened. */
     exchange(f, 2, 2, ACK_OK);
     expect_counters(f, {"batches_applied", 2}, {"store_failures", 1});
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
 }
 
 static void test_ingest_reload_keeps_the_list_when_the_directory_is_unreadable(void **state)

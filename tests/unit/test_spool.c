@@ -1,6 +1,7 @@
 /*
- * spool: sequences, reads, removal, reopening, the byte cap and its drop counters, streams that
- * are renamed, damaged entries and a full map, all against the real LMDB in a scratch directory.
+ * spool: sequences, reads, removal, reopening, the synced mark and a simulated power cut, the
+ * byte cap and its drop counters, streams that are renamed, damaged entries and a full map, all
+ * against the real LMDB in a scratch directory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,23 +48,13 @@ static int setup(void **state)
     return 0;
 }
 
-static void remove_spool_dir(const char *dir)
-{
-    char p[TMPDIR_PATH_MAX + 32];
-    snprintf(p, sizeof(p), "%s/data.mdb", dir);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s/lock.mdb", dir);
-    unlink(p);
-    rmdir(dir);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
     log_destroy(&f->log);
     fclose(f->log_sink);
     free(f->log_text);
-    remove_spool_dir(f->dir);
+    tmpdir_remove_path(f->dir);
     tmpdir_remove(&f->tmp);
     free(f);
     return 0;
@@ -248,11 +239,95 @@ static void test_spool_reopen_keeps_batches_next_seq_and_epoch(void **state)
     spool_destroy(&sp);
 
     /* A fresh directory is a new spool with a new epoch. */
-    remove_spool_dir(f->dir);
+    tmpdir_remove_path(f->dir);
     sp = open_spool(f, 1 << 20, 2, names);
     assert_non_null(sp);
     assert_true(spool_epoch(sp) > epoch);
     assert_int_equal(spool_next_seq(sp, 0), 1);
+    spool_destroy(&sp);
+}
+
+/* Copy @dir's data file into @to (created): what a power cut at this moment leaves, when the
+ * spool has just been synced (the page cache then holds nothing the disk does not). */
+static void copy_data_file(const char *dir, const char *to)
+{
+    char from[TMPDIR_PATH_MAX + 32], dst[TMPDIR_PATH_MAX + 32];
+    snprintf(from, sizeof(from), "%s/data.mdb", dir);
+    snprintf(dst, sizeof(dst), "%s/data.mdb", to);
+    assert_int_equal(mkdir(to, 0700), 0);
+    FILE *in = fopen(from, "rb");
+    assert_non_null(in);
+    FILE *out = fopen(dst, "wb");
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    assert_int_equal(ferror(in), 0);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+/*
+ * The synced mark says which sequences a power cut can no longer take back: it moves with
+ * spool_sync() only, and a spool brought back from the synced file (the power cut) numbers its
+ * next batch right after it. The exporter sends nothing above the mark (test_export).
+ */
+static void test_spool_synced_mark_moves_with_sync_and_survives_a_power_cut(void **state)
+{
+    struct fixture *f = *state;
+    const char *names[] = {"a", "b"};
+    struct spool *sp = open_spool(f, 1 << 20, 2, names);
+    assert_non_null(sp);
+    struct spool_stream_stats st;
+    spool_stream_stats(sp, 0, &st);
+    assert_int_equal(st.synced, 0);
+    for (int i = 0; i < 3; i++)
+        append(sp, 0, 50, 2);
+    append(sp, 1, 20, 1);
+    spool_stream_stats(sp, 0, &st);
+    assert_int_equal(st.synced, 0); /* appended, not on disk yet */
+    assert_int_equal(spool_sync(sp), 0);
+    spool_stream_stats(sp, 0, &st);
+    assert_int_equal(st.synced, 3);
+    spool_stream_stats(sp, 1, &st);
+    assert_int_equal(st.synced, 1);
+
+    char cut[TMPDIR_PATH_MAX + 16];
+    assert_int_equal(tmpdir_file(&f->tmp, "cut", cut, sizeof(cut)), 0);
+    copy_data_file(f->dir, cut);
+    /* After the sync: 4 and 5 are not on disk, and removing 1 is not either. */
+    append(sp, 0, 50, 2);
+    append(sp, 0, 50, 2);
+    assert_int_equal(spool_remove_below(sp, 0, 2), 1);
+    spool_stream_stats(sp, 0, &st);
+    assert_int_equal(st.synced, 3);
+    assert_int_equal(st.next_seq, 6);
+
+    /* The power cut: the spool comes back as the sync left it. Whatever was sent (at most up
+     * to the mark, 3) keeps its number; only 4 and 5, never sent, are numbered again. */
+    struct spool_config cfg = {
+            .dir = cut, .max_bytes = 1 << 20, .n_streams = 2, .stream_names = names};
+    struct spool *back = spool_create(&cfg, f->log);
+    assert_non_null(back);
+    spool_stream_stats(back, 0, &st);
+    assert_int_equal(st.next_seq, 4);
+    assert_int_equal(st.batches, 3);
+    assert_int_equal(st.oldest, 1);
+    assert_int_equal(st.synced, 3); /* the open syncs what it found */
+    spool_stream_stats(back, 1, &st);
+    assert_int_equal(st.next_seq, 2);
+    assert_int_equal(st.synced, 1);
+    spool_destroy(&back);
+    tmpdir_remove_path(cut);
+
+    /* A reopen (no power cut: a restart) finds everything, and it all counts as synced. */
+    spool_destroy(&sp);
+    sp = open_spool(f, 1 << 20, 2, names);
+    assert_non_null(sp);
+    spool_stream_stats(sp, 0, &st);
+    assert_int_equal(st.next_seq, 6);
+    assert_int_equal(st.synced, 5);
     spool_destroy(&sp);
 }
 
@@ -602,6 +677,9 @@ int main(void)
                                             setup, teardown),
             cmocka_unit_test_setup_teardown(test_spool_reopen_keeps_batches_next_seq_and_epoch,
                                             setup, teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_spool_synced_mark_moves_with_sync_and_survives_a_power_cut, setup,
+                    teardown),
             cmocka_unit_test_setup_teardown(test_spool_cap_drops_oldest_of_the_largest_stream,
                                             setup, teardown),
             cmocka_unit_test_setup_teardown(test_spool_refuses_a_batch_larger_than_the_cap, setup,

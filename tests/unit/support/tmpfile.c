@@ -46,22 +46,30 @@ int tmpdir_write(const struct tmpdir *d, const char *name, const void *data, siz
     return 0;
 }
 
-void tmpdir_remove(struct tmpdir *d)
+/* NOLINTNEXTLINE(misc-no-recursion): as deep as a test made it */
+void tmpdir_remove_path(const char *path)
 {
-    if (d->path[0] == '\0')
-        return;
-    DIR *dir = opendir(d->path);
+    DIR *dir = opendir(path);
     if (dir != NULL) {
         struct dirent *e;
         char p[TMPDIR_PATH_MAX * 2];
         while ((e = readdir(dir)) != NULL) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
-            if (snprintf(p, sizeof(p), "%s/%s", d->path, e->d_name) < (int)sizeof(p))
-                unlink(p);
+            if (snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= (int)sizeof(p))
+                continue;
+            if (unlink(p) != 0 && errno == EISDIR)
+                tmpdir_remove_path(p);
         }
         closedir(dir);
     }
-    rmdir(d->path);
+    rmdir(path);
+}
+
+void tmpdir_remove(struct tmpdir *d)
+{
+    if (d->path[0] == '\0')
+        return;
+    tmpdir_remove_path(d->path);
     d->path[0] = '\0';
 }

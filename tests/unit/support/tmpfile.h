@@ -22,7 +22,10 @@ int tmpdir_file(const struct tmpdir *d, const char *name, char *out, size_t len)
 int tmpdir_write(const struct tmpdir *d, const char *name, const void *data, size_t len, char *out,
                  size_t outlen);
 
-/* tmpdir_remove() - remove the directory and everything in it (one level deep). */
+/* tmpdir_remove() - remove the directory and everything in it, subdirectories included. */
 void tmpdir_remove(struct tmpdir *d);
+
+/* tmpdir_remove_path() - the same for any directory @path (e.g. one made inside a tmpdir). */
+void tmpdir_remove_path(const char *path);
 
 #endif

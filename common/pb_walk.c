@@ -1,0 +1,327 @@
+/*
+ * Protobuf walk: the wire format read against protobuf-c's descriptors, one pass, no allocation.
+ * It keeps no state between calls and interprets no field: what a value means is the visitor's.
+ */
+#include "common/pb_walk.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/err.h"
+
+/* Wire types (protobuf encoding spec); 3 and 4 are groups, which protobuf-c cannot read. */
+enum {
+    WT_VARINT = 0,
+    WT_I64 = 1,
+    WT_LEN = 2,
+    WT_I32 = 5,
+};
+
+#define FIELD_NUMBER_MAX ((1u << 29) - 1)
+#define SEEN_WORDS       2 /* message fields tracked per message: 128, umbra.proto has <= 40 */
+
+struct walk {
+    pb_walk_fn *fn;
+    void *ctx;
+};
+
+/* Bytes of the varint at @p (at most @max of them, and at most 10), or 0 if it does not end. */
+static size_t varint_len(const uint8_t *p, size_t max)
+{
+    if (max > 10)
+        max = 10;
+    for (size_t i = 0; i < max; i++) {
+        if ((p[i] & 0x80) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* The varint's value; bits beyond 64 fall off, as in protobuf-c's parse_uint64(). */
+static uint64_t varint_value(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    return v;
+}
+
+static int wire_type_of(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_FLOAT:
+        return WT_I32;
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return WT_I64;
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return WT_LEN;
+    default:
+        return WT_VARINT;
+    }
+}
+
+static bool is_32bit_varint(ProtobufCType t)
+{
+    return t == PROTOBUF_C_TYPE_INT32 || t == PROTOBUF_C_TYPE_UINT32 ||
+           t == PROTOBUF_C_TYPE_SINT32 || t == PROTOBUF_C_TYPE_ENUM;
+}
+
+/* A scalar varint field's value as protobuf-c stores it. */
+static uint64_t scalar_value(ProtobufCType t, const uint8_t *p, size_t n)
+{
+    if (t == PROTOBUF_C_TYPE_BOOL) {
+        /* protobuf-c's parse_boolean(): true when any payload bit is set, even past bit 63. */
+        uint8_t any = 0;
+        for (size_t i = 0; i < n; i++)
+            any |= p[i] & 0x7f;
+        return any != 0;
+    }
+    uint64_t v = varint_value(p, n);
+    return is_32bit_varint(t) ? (uint32_t)v : v;
+}
+
+/* Elements of a packed run of type @t, or 0 with *@ok false when the run is malformed. */
+static size_t packed_count(ProtobufCType t, const uint8_t *p, size_t len, bool *ok)
+{
+    *ok = false;
+    switch (wire_type_of(t)) {
+    case WT_I32:
+        if (len % 4 != 0)
+            return 0;
+        *ok = true;
+        return len / 4;
+    case WT_I64:
+        if (len % 8 != 0)
+            return 0;
+        *ok = true;
+        return len / 8;
+    default:
+        break;
+    }
+    size_t n = 0;
+    if (t == PROTOBUF_C_TYPE_BOOL) {
+        /* protobuf-c reads one byte per packed bool and refuses any other than 0 and 1. */
+        for (size_t i = 0; i < len; i++) {
+            if (p[i] > 1)
+                return 0;
+        }
+        *ok = true;
+        return len;
+    }
+    for (size_t off = 0; off < len; n++) {
+        size_t k = varint_len(p + off, len - off);
+        if (k == 0)
+            return 0;
+        off += k;
+    }
+    *ok = true;
+    return n;
+}
+
+static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *desc,
+                        const uint8_t *buf, size_t len, unsigned depth);
+
+/* Calls the visitor, unless the walk is quiet (inside a message the visitor did not want). */
+static int tell(const struct walk *w, enum pb_walk_event ev, const ProtobufCMessageDescriptor *desc,
+                const ProtobufCFieldDescriptor *f, const struct pb_walk_value *v)
+{
+    return w->fn != NULL ? w->fn(w->ctx, ev, desc, f, v) : 0;
+}
+
+/* One known field's value at @p (@n bytes, after the tag; for WT_LEN after the length). */
+static int known_field(const struct walk *w, const ProtobufCMessageDescriptor *desc,
+                       const ProtobufCFieldDescriptor *f, int wt, const uint8_t *p, size_t n,
+                       unsigned depth)
+{
+    struct pb_walk_value v = {.count = 1};
+    bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+    int want = wire_type_of(f->type);
+    if (wt != want) {
+        /* The one other encoding allowed: a packed run of a repeated scalar. */
+        if (!(repeated && wt == WT_LEN && want != WT_LEN))
+            return UMBRA_EWIRE;
+        bool ok;
+        v.count = packed_count(f->type, p, n, &ok);
+        if (!ok)
+            return UMBRA_EWIRE;
+        v.data = p;
+        v.len = n;
+        return tell(w, PB_WALK_PACKED, desc, f, &v);
+    }
+    switch (wt) {
+    case WT_VARINT:
+        v.u = scalar_value(f->type, p, n);
+        break;
+    case WT_I32:
+        v.u = rd_le32(p);
+        break;
+    case WT_I64:
+        v.u = rd_le64(p);
+        break;
+    default:
+        v.data = p;
+        v.len = n;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            break;
+        if (depth + 1 >= PB_WALK_DEPTH_MAX)
+            return UMBRA_EWIRE;
+        int rc = tell(w, PB_WALK_ENTER, desc, f, &v);
+        if (rc != 0 && rc != PB_WALK_QUIET)
+            return rc;
+        const struct walk quiet = {.fn = NULL};
+        rc = walk_message(rc == PB_WALK_QUIET ? &quiet : w, f->descriptor, p, n, depth + 1);
+        if (rc != 0)
+            return rc;
+        return tell(w, PB_WALK_LEAVE, desc, f, &v);
+    }
+    return tell(w, PB_WALK_FIELD, desc, f, &v);
+}
+
+/*
+ * The field with number @id. protoc-c lists a descriptor's fields by number and senders write
+ * them in that order, skipping the unset ones: so look forward from the last field first (a few
+ * steps), and search the ranges only for a field out of order or unknown.
+ */
+static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *desc,
+                                                const ProtobufCFieldDescriptor *last, uint32_t id)
+{
+    const ProtobufCFieldDescriptor *f = last != NULL ? last : desc->fields;
+    const ProtobufCFieldDescriptor *end = desc->fields + desc->n_fields;
+    if (f < end && f->id <= id) {
+        while (f < end && f->id < id)
+            f++;
+        if (f < end && f->id == id)
+            return f;
+    }
+    return protobuf_c_message_descriptor_get_field(desc, id);
+}
+
+/* NOLINTNEXTLINE(misc-no-recursion): bounded by PB_WALK_DEPTH_MAX */
+static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *desc,
+                        const uint8_t *buf, size_t len, unsigned depth)
+{
+    uint64_t seen[SEEN_WORDS] = {0};
+    const ProtobufCFieldDescriptor *last = NULL;
+    size_t off = 0;
+    while (off < len) {
+        size_t k = varint_len(buf + off, len - off < 5 ? len - off : 5);
+        if (k == 0)
+            return UMBRA_EWIRE;
+        uint64_t tag = varint_value(buf + off, k);
+        off += k;
+        uint64_t id = tag >> 3;
+        int wt = (int)(tag & 7);
+        if (id == 0 || id > FIELD_NUMBER_MAX)
+            return UMBRA_EWIRE;
+
+        /* Where the value is, and its size. */
+        const uint8_t *p = buf + off;
+        size_t left = len - off, n;
+        switch (wt) {
+        case WT_VARINT:
+            n = varint_len(p, left);
+            if (n == 0)
+                return UMBRA_EWIRE;
+            off += n;
+            break;
+        case WT_I64:
+        case WT_I32:
+            n = wt == WT_I64 ? 8 : 4;
+            if (left < n)
+                return UMBRA_EWIRE;
+            off += n;
+            break;
+        case WT_LEN: {
+            size_t h = varint_len(p, left < 5 ? left : 5);
+            if (h == 0)
+                return UMBRA_EWIRE;
+            uint64_t l = varint_value(p, h);
+            if (l > left - h)
+                return UMBRA_EWIRE;
+            p += h;
+            n = (size_t)l;
+            off += h + n;
+            break;
+        }
+        default:
+            return UMBRA_EWIRE;
+        }
+
+        const ProtobufCFieldDescriptor *f = field_of(desc, last, (uint32_t)id);
+        if (f == NULL)
+            continue; /* unknown: its bytes were checked above, nothing reads them */
+        last = f;
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED) {
+            size_t i = (size_t)(f - desc->fields);
+            if (i < 64 * SEEN_WORDS) {
+                uint64_t bit = UINT64_C(1) << (i % 64);
+                if (seen[i / 64] & bit)
+                    return UMBRA_EWIRE;
+                seen[i / 64] |= bit;
+            }
+        }
+        int rc = known_field(w, desc, f, wt, p, n, depth);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int pb_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len, pb_walk_fn *fn,
+            void *ctx)
+{
+    if (desc == NULL || fn == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    struct walk w = {.fn = fn, .ctx = ctx};
+    return walk_message(&w, desc, buf, len, 0);
+}
+
+bool pb_walk_packed_next(struct pb_walk_value *v, const ProtobufCFieldDescriptor *f, uint64_t *out)
+{
+    if (v->len == 0)
+        return false;
+    size_t n;
+    switch (wire_type_of(f->type)) {
+    case WT_I32:
+        n = 4;
+        *out = rd_le32(v->data);
+        break;
+    case WT_I64:
+        n = 8;
+        *out = rd_le64(v->data);
+        break;
+    default:
+        n = f->type == PROTOBUF_C_TYPE_BOOL ? 1 : varint_len(v->data, v->len);
+        if (n == 0)
+            return false; /* not a run the walk passed */
+        *out = scalar_value(f->type, v->data, n);
+        break;
+    }
+    if (n > v->len)
+        return false;
+    v->data += n;
+    v->len -= n;
+    return true;
+}
+
+float pb_walk_float(const struct pb_walk_value *v)
+{
+    uint32_t bits = (uint32_t)v->u;
+    float x;
+    memcpy(&x, &bits, sizeof(x));
+    return x;
+}
+
+double pb_walk_double(const struct pb_walk_value *v)
+{
+    double x;
+    memcpy(&x, &v->u, sizeof(x));
+    return x;
+}

@@ -20,6 +20,9 @@
  * past that length were never referenced: a dropped group truncates them at once, and
  * flow_store_create() truncates them, and removes later segments, after a crash.
  */
+/* sync_file_range(), Linux only: see seg_append(). */
+#define _GNU_SOURCE
+
 #include "aggregator/flow_store.h"
 
 #include <assert.h>
@@ -387,6 +390,11 @@ static int seg_append(struct flow_store *st, const void *payload, size_t len, ui
     int rc = write_all(st->fd, iov, 2, st->tail);
     if (rc != 0)
         return seg_error(st, "pwritev", st->seg, rc);
+    /* Start the record's writeback now, without waiting for it: by the group's fdatasync most
+     * bytes are on the disk already, and the commit, which holds the ingest loop, waits for the
+     * tail only. A failure here is no failure: fdatasync at commit is what vouches. */
+    if (st->sync)
+        (void)sync_file_range(st->fd, (off_t)st->tail, (off_t)need, SYNC_FILE_RANGE_WRITE);
     val[0] = BATCH_VAL_FORMAT;
     wr_be64(val + 1, st->seg);
     wr_be64(val + 9, st->tail);

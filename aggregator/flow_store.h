@@ -48,7 +48,8 @@
  * LMDB orders keys bytewise, so batches sort by id length, then id, epoch and seq.
  *
  * Durability: flow_store_apply() writes the record with one pwritev at the tail of the current
- * segment and the index entry into the open LMDB transaction. flow_store_commit() fdatasyncs the
+ * segment (and starts its writeback, without waiting) and the index entry into the open LMDB
+ * transaction. flow_store_commit() fdatasyncs the
  * segments written in the group (a new segment's directory entry is fsync'd when it is created),
  * then commits the transaction, which records the new tail in "meta" (LMDB syncs it). Only
  * bytes below a committed tail are ever referenced, and they never change. Bytes appended by a

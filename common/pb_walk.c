@@ -155,6 +155,8 @@ static int known_field(const struct walk *w, const ProtobufCMessageDescriptor *d
         v.len = n;
         return tell(w, PB_WALK_PACKED, desc, f, &v);
     }
+    if (w->fn == NULL && f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return 0; /* quiet: the bytes are checked, the value goes nowhere */
     switch (wt) {
     case WT_VARINT:
         v.u = scalar_value(f->type, p, n);
@@ -211,11 +213,16 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
     const ProtobufCFieldDescriptor *last = NULL;
     size_t off = 0;
     while (off < len) {
-        size_t k = varint_len(buf + off, len - off < 5 ? len - off : 5);
-        if (k == 0)
-            return UMBRA_EWIRE;
-        uint64_t tag = varint_value(buf + off, k);
-        off += k;
+        uint64_t tag = buf[off];
+        if (tag < 0x80) { /* fields 1..15: the common case, one byte */
+            off++;
+        } else {
+            size_t k = varint_len(buf + off, len - off < 5 ? len - off : 5);
+            if (k == 0)
+                return UMBRA_EWIRE;
+            tag = varint_value(buf + off, k);
+            off += k;
+        }
         uint64_t id = tag >> 3;
         int wt = (int)(tag & 7);
         if (id == 0 || id > FIELD_NUMBER_MAX)
@@ -226,7 +233,7 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
         size_t left = len - off, n;
         switch (wt) {
         case WT_VARINT:
-            n = varint_len(p, left);
+            n = left > 0 && p[0] < 0x80 ? 1 : varint_len(p, left);
             if (n == 0)
                 return UMBRA_EWIRE;
             off += n;
@@ -239,10 +246,14 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
             off += n;
             break;
         case WT_LEN: {
-            size_t h = varint_len(p, left < 5 ? left : 5);
-            if (h == 0)
-                return UMBRA_EWIRE;
-            uint64_t l = varint_value(p, h);
+            size_t h = 1;
+            uint64_t l = left > 0 ? p[0] : 0x80;
+            if (l >= 0x80) {
+                h = varint_len(p, left < 5 ? left : 5);
+                if (h == 0)
+                    return UMBRA_EWIRE;
+                l = varint_value(p, h);
+            }
             if (l > left - h)
                 return UMBRA_EWIRE;
             p += h;

@@ -533,16 +533,17 @@ static int visit(void *ctx, enum pb_walk_event ev, const ProtobufCMessageDescrip
     return 0;
 }
 
-int batch_check_wire(const uint8_t *payload, size_t len, const struct batch_check_limits *lim,
-                     struct batch_check_header *hdr, enum batch_check_cause *cause, char *why,
-                     size_t why_len)
+int batch_check_wire(const struct pb_walk_plan *plan, const uint8_t *payload, size_t len,
+                     const struct batch_check_limits *lim, struct batch_check_header *hdr,
+                     enum batch_check_cause *cause, char *why, size_t why_len)
 {
     assert(lim != NULL && hdr != NULL && cause != NULL);
     struct why w = why_init(why, why_len);
     struct walk_state s = {.w = &w};
     *hdr = (struct batch_check_header){0};
     *cause = BATCH_OK;
-    int rc = pb_walk(&umbra__flow_batch__descriptor, payload, len, visit, &s);
+    int rc = plan != NULL ? pb_walk_planned(plan, payload, len, visit, &s)
+                          : pb_walk(&umbra__flow_batch__descriptor, payload, len, visit, &s);
     if (rc != 0) {
         if (w.len > 0)
             why[0] = '\0';

@@ -43,6 +43,8 @@
 
 #include "proto/umbra.pb-c.h"
 
+struct pb_walk_plan;
+
 #define BATCH_CHECK_ID_MAX          64  /* bytes of a sensor id */
 #define BATCH_CHECK_SPLT_MAX        200 /* packets in a SPLT list */
 #define BATCH_CHECK_MARKOV_BINS_MAX 32  /* states of a SPLT Markov summary */
@@ -94,6 +96,8 @@ struct batch_check_header {
  * batch_check_wire() - the checks of batch_check() on a FlowBatch's protobuf payload (@len bytes
  * at @payload, the envelope already opened by wire_open()), walked with pb_walk() instead of
  * decoded: the aggregator's path, which keeps the payload and needs no structs.
+ * @plan:   pb_walk_plan_create(&umbra__flow_batch__descriptor), made once by the caller, or NULL
+ *          to look fields up in the descriptors (slower, the same verdicts).
  * @hdr:    receives the header fields, also for a batch that breaks a rule (for its ack).
  * @cause:  receives BATCH_OK or the first rule broken, in batch_check()'s order and with its
  *          reason in @why; set only when 0 is returned.
@@ -106,8 +110,8 @@ struct batch_check_header {
  * Returns 0 (see @cause), UMBRA_EWIRE (not a well-formed FlowBatch) or UMBRA_ESCHEMA
  * (schema_version is not WIRE_SCHEMA_VERSION). Allocates nothing.
  */
-int batch_check_wire(const uint8_t *payload, size_t len, const struct batch_check_limits *lim,
-                     struct batch_check_header *hdr, enum batch_check_cause *cause, char *why,
-                     size_t why_len);
+int batch_check_wire(const struct pb_walk_plan *plan, const uint8_t *payload, size_t len,
+                     const struct batch_check_limits *lim, struct batch_check_header *hdr,
+                     enum batch_check_cause *cause, char *why, size_t why_len);
 
 #endif

@@ -23,6 +23,7 @@
 #include "common/curve_keys.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/pb_walk.h"
 #include "common/transport.h"
 #include "common/wire.h"
 
@@ -146,6 +147,7 @@ struct ingest {
     uv_loop_t *loop;
     void *ctx;
     struct log *log;
+    struct pb_walk_plan *plan; /* FlowBatch's schema compiled for batch_check_wire() */
     struct flow_store *store;
 
     char *id;
@@ -606,7 +608,7 @@ static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const ui
     char why[ACK_REASON_MAX - 64]; /* leaves room for the cause in the ack's reason */
     int rc = wire_open(WIRE_FLOW_BATCH, buf, len, in->max_message, &payload, &plen);
     if (rc == 0)
-        rc = batch_check_wire(payload, plen, &in->limits, &b, &cause, why, sizeof(why));
+        rc = batch_check_wire(in->plan, payload, plen, &in->limits, &b, &cause, why, sizeof(why));
     if (rc != 0) {
         malformed(in, cause_of(rc), env, umbra_strerror(rc));
         return;
@@ -1215,6 +1217,13 @@ struct ingest *ingest_create(uv_loop_t *loop, void *zmq_ctx, const struct ingest
     in->ctx = zmq_ctx;
     in->log = log;
     int rc = copy_config(in, cfg);
+    if (rc == 0) {
+        in->plan = pb_walk_plan_create(&umbra__flow_batch__descriptor);
+        if (in->plan == NULL) {
+            log_err(log, "ingest: out of memory for the FlowBatch walk plan");
+            rc = -ENOMEM;
+        }
+    }
     if (rc == 0 && in->curve)
         rc = open_zap(in, cfg);
     if (rc == 0)
@@ -1269,6 +1278,7 @@ void ingest_destroy(struct ingest **ip)
     if (in->zap != NULL)
         zmq_close(in->zap);
     curve_allow_destroy(&in->allow);
+    pb_walk_plan_destroy(&in->plan);
     arena_fini(&in->arena);
     for (uint32_t i = 0; in->bound != NULL && i < in->n_bound; i++)
         free(in->bound[i]);

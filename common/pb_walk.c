@@ -5,6 +5,7 @@
 #include "common/pb_walk.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
@@ -21,9 +22,23 @@ enum {
 #define FIELD_NUMBER_MAX ((1u << 29) - 1)
 #define SEEN_WORDS       2 /* message fields tracked per message: 128, umbra.proto has <= 40 */
 
+/* One message type of a plan: its fields by number, and the plan entry of each message field. */
+struct plan_msg {
+    const ProtobufCMessageDescriptor *desc;
+    uint32_t n_ids;  /* by_id covers numbers below this; above, the descriptor is searched */
+    uint16_t *by_id; /* field index + 1 per number, 0 for an unknown number */
+    uint16_t *child; /* per field index: the plan entry of a message field's type */
+};
+
+struct pb_walk_plan {
+    size_t n;
+    struct plan_msg msg[PB_WALK_PLAN_TYPES];
+};
+
 struct walk {
     pb_walk_fn *fn;
     void *ctx;
+    const struct pb_walk_plan *plan; /* NULL: look fields up in the descriptors */
 };
 
 /* Bytes of the varint at @p (at most @max of them, and at most 10), or 0 if it does not end. */
@@ -126,7 +141,7 @@ static size_t packed_count(ProtobufCType t, const uint8_t *p, size_t len, bool *
 }
 
 static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *desc,
-                        const uint8_t *buf, size_t len, unsigned depth);
+                        const struct plan_msg *pm, const uint8_t *buf, size_t len, unsigned depth);
 
 /* Calls the visitor, unless the walk is quiet (inside a message the visitor did not want). */
 static int tell(const struct walk *w, enum pb_walk_event ev, const ProtobufCMessageDescriptor *desc,
@@ -137,8 +152,8 @@ static int tell(const struct walk *w, enum pb_walk_event ev, const ProtobufCMess
 
 /* One known field's value at @p (@n bytes, after the tag; for WT_LEN after the length). */
 static int known_field(const struct walk *w, const ProtobufCMessageDescriptor *desc,
-                       const ProtobufCFieldDescriptor *f, int wt, const uint8_t *p, size_t n,
-                       unsigned depth)
+                       const struct plan_msg *pm, const ProtobufCFieldDescriptor *f, int wt,
+                       const uint8_t *p, size_t n, unsigned depth)
 {
     struct pb_walk_value v = {.count = 1};
     bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
@@ -177,8 +192,9 @@ static int known_field(const struct walk *w, const ProtobufCMessageDescriptor *d
         int rc = tell(w, PB_WALK_ENTER, desc, f, &v);
         if (rc != 0 && rc != PB_WALK_QUIET)
             return rc;
-        const struct walk quiet = {.fn = NULL};
-        rc = walk_message(rc == PB_WALK_QUIET ? &quiet : w, f->descriptor, p, n, depth + 1);
+        const struct walk quiet = {.fn = NULL, .plan = w->plan};
+        const struct plan_msg *sub = pm != NULL ? &w->plan->msg[pm->child[f - desc->fields]] : NULL;
+        rc = walk_message(rc == PB_WALK_QUIET ? &quiet : w, f->descriptor, sub, p, n, depth + 1);
         if (rc != 0)
             return rc;
         return tell(w, PB_WALK_LEAVE, desc, f, &v);
@@ -207,7 +223,7 @@ static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor
 
 /* NOLINTNEXTLINE(misc-no-recursion): bounded by PB_WALK_DEPTH_MAX */
 static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *desc,
-                        const uint8_t *buf, size_t len, unsigned depth)
+                        const struct plan_msg *pm, const uint8_t *buf, size_t len, unsigned depth)
 {
     uint64_t seen[SEEN_WORDS] = {0};
     const ProtobufCFieldDescriptor *last = NULL;
@@ -265,7 +281,11 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
             return UMBRA_EWIRE;
         }
 
-        const ProtobufCFieldDescriptor *f = field_of(desc, last, (uint32_t)id);
+        const ProtobufCFieldDescriptor *f;
+        if (pm != NULL && id < pm->n_ids)
+            f = pm->by_id[id] != 0 ? desc->fields + pm->by_id[id] - 1 : NULL;
+        else
+            f = field_of(desc, last, (uint32_t)id);
         if (f == NULL)
             continue; /* unknown: its bytes were checked above, nothing reads them */
         last = f;
@@ -278,7 +298,7 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
                 seen[i / 64] |= bit;
             }
         }
-        int rc = known_field(w, desc, f, wt, p, n, depth);
+        int rc = known_field(w, desc, pm, f, wt, p, n, depth);
         if (rc != 0)
             return rc;
     }
@@ -291,7 +311,80 @@ int pb_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t l
     if (desc == NULL || fn == NULL || (buf == NULL && len > 0))
         return -EINVAL;
     struct walk w = {.fn = fn, .ctx = ctx};
-    return walk_message(&w, desc, buf, len, 0);
+    return walk_message(&w, desc, NULL, buf, len, 0);
+}
+
+int pb_walk_planned(const struct pb_walk_plan *plan, const uint8_t *buf, size_t len, pb_walk_fn *fn,
+                    void *ctx)
+{
+    if (plan == NULL || fn == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    struct walk w = {.fn = fn, .ctx = ctx, .plan = plan};
+    return walk_message(&w, plan->msg[0].desc, &plan->msg[0], buf, len, 0);
+}
+
+/* The plan entry of @d, added if new; PB_WALK_PLAN_TYPES when the plan is full. */
+static size_t plan_entry(struct pb_walk_plan *pl, const ProtobufCMessageDescriptor *d)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        if (pl->msg[i].desc == d)
+            return i;
+    }
+    if (pl->n == PB_WALK_PLAN_TYPES)
+        return PB_WALK_PLAN_TYPES;
+    pl->msg[pl->n].desc = d;
+    return pl->n++;
+}
+
+struct pb_walk_plan *pb_walk_plan_create(const ProtobufCMessageDescriptor *root)
+{
+    if (root == NULL)
+        return NULL;
+    struct pb_walk_plan *pl = calloc(1, sizeof(*pl));
+    if (pl == NULL)
+        return NULL;
+    plan_entry(pl, root);
+    /* Breadth first: entries are added behind the one being filled. */
+    for (size_t i = 0; i < pl->n; i++) {
+        struct plan_msg *m = &pl->msg[i];
+        const ProtobufCMessageDescriptor *d = m->desc;
+        uint32_t max = 0;
+        for (unsigned k = 0; k < d->n_fields; k++)
+            max = d->fields[k].id > max ? d->fields[k].id : max;
+        m->n_ids = max < PB_WALK_PLAN_IDS ? max + 1 : 0; /* sparse numbers: search instead */
+        m->by_id = calloc(m->n_ids > 0 ? m->n_ids : 1, sizeof(*m->by_id));
+        m->child = calloc(d->n_fields > 0 ? d->n_fields : 1, sizeof(*m->child));
+        if (m->by_id == NULL || m->child == NULL)
+            goto fail;
+        for (unsigned k = 0; k < d->n_fields; k++) {
+            const ProtobufCFieldDescriptor *f = &d->fields[k];
+            if (f->id < m->n_ids)
+                m->by_id[f->id] = (uint16_t)(k + 1);
+            if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+                continue;
+            size_t c = plan_entry(pl, f->descriptor);
+            if (c == PB_WALK_PLAN_TYPES)
+                goto fail;
+            m->child[k] = (uint16_t)c;
+        }
+    }
+    return pl;
+fail:
+    pb_walk_plan_destroy(&pl);
+    return NULL;
+}
+
+void pb_walk_plan_destroy(struct pb_walk_plan **pp)
+{
+    if (pp == NULL || *pp == NULL)
+        return;
+    struct pb_walk_plan *pl = *pp;
+    for (size_t i = 0; i < pl->n; i++) {
+        free(pl->msg[i].by_id);
+        free(pl->msg[i].child);
+    }
+    free(pl);
+    *pp = NULL;
 }
 
 bool pb_walk_packed_next(struct pb_walk_value *v, const ProtobufCFieldDescriptor *f, uint64_t *out)

@@ -78,6 +78,31 @@ int pb_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t l
             void *ctx);
 
 /*
+ * A plan: the schema under one message type compiled into direct tables (each message's fields
+ * by number, each message field's type), so that a walk looks nothing up in protobuf-c's
+ * descriptors. Made once, e.g. when a daemon starts; read-only afterwards, so one plan may serve
+ * walks on several threads.
+ */
+struct pb_walk_plan;
+
+#define PB_WALK_PLAN_TYPES 128  /* message types under one root; umbra.proto's FlowBatch has 24 */
+#define PB_WALK_PLAN_IDS   1024 /* a type with a higher field number is searched, not tabled */
+
+/* pb_walk_plan_create() - the plan for @root and every type under it; NULL if @root is NULL,
+ * memory runs out or there are more than PB_WALK_PLAN_TYPES types (the caller logs it). */
+struct pb_walk_plan *pb_walk_plan_create(const ProtobufCMessageDescriptor *root);
+
+/* pb_walk_plan_destroy() - free and set *@pp to NULL. NULL-safe. */
+void pb_walk_plan_destroy(struct pb_walk_plan **pp);
+
+/*
+ * pb_walk_planned() - pb_walk() of a message of @plan's root type, with the same checks, events
+ * and return values, looking fields up in @plan's tables (-EINVAL for a NULL @plan).
+ */
+int pb_walk_planned(const struct pb_walk_plan *plan, const uint8_t *buf, size_t len, pb_walk_fn *fn,
+                    void *ctx);
+
+/*
  * pb_walk_packed_next() - the next element of a PACKED run of a varint type: set *@out and return
  * true, advancing *@v (a copy the caller owns); false at the end. The run was checked by the
  * walk, so no element is malformed.

@@ -16,6 +16,7 @@
 
 #include "aggregator/batch_check.h"
 #include "common/err.h"
+#include "common/pb_walk.h"
 #include "common/wire.h"
 
 #define SPLT_CAP (BATCH_CHECK_SPLT_MAX + 1)
@@ -137,8 +138,18 @@ static enum batch_check_cause wire_cause(const Umbra__FlowBatch *b,
     size_t n = protobuf_c_message_get_packed_size(&b->base);
     assert_true(n <= sizeof(buf));
     protobuf_c_message_pack(&b->base, buf);
-    enum batch_check_cause c = BATCH_CAUSE_COUNT;
-    assert_int_equal(batch_check_wire(buf, n, l, hdr, &c, why, why_len), 0);
+    static struct pb_walk_plan *plan; /* made once for the process; the OS frees it */
+    if (plan == NULL)
+        plan = pb_walk_plan_create(&umbra__flow_batch__descriptor);
+    assert_non_null(plan);
+    enum batch_check_cause c = BATCH_CAUSE_COUNT, c2 = BATCH_CAUSE_COUNT;
+    assert_int_equal(batch_check_wire(plan, buf, n, l, hdr, &c, why, why_len), 0);
+    /* Without the plan: the same. */
+    char why2[128];
+    struct batch_check_header hdr2;
+    assert_int_equal(batch_check_wire(NULL, buf, n, l, &hdr2, &c2, why2, sizeof(why2)), 0);
+    assert_int_equal(c2, c);
+    assert_string_equal(why2, why);
     return c;
 }
 
@@ -504,6 +515,8 @@ static void test_batch_check_wire_agrees_with_protobuf_c(void **state)
     static uint8_t good_env[4096], env[4096 + 64];
     size_t glen;
     assert_int_equal(wire_pack(WIRE_FLOW_BATCH, &g.b.base, good_env, sizeof(good_env), &glen), 0);
+    struct pb_walk_plan *plan = pb_walk_plan_create(&umbra__flow_batch__descriptor);
+    assert_non_null(plan);
     uint64_t x = 0x9e3779b97f4a7c15ull;
     unsigned accepted = 0, refused_both = 0, walk_stricter = 0, nul_id = 0;
     for (unsigned i = 0; i < ROUNDS; i++) {
@@ -522,7 +535,16 @@ static void test_batch_check_wire_agrees_with_protobuf_c(void **state)
         struct batch_check_header hdr;
         enum batch_check_cause wc = BATCH_CAUSE_COUNT;
         char wwhy[128], why[128];
-        int wrc = batch_check_wire(payload, n, &lim, &hdr, &wc, wwhy, sizeof(wwhy));
+        int wrc = batch_check_wire(plan, payload, n, &lim, &hdr, &wc, wwhy, sizeof(wwhy));
+        struct batch_check_header hdr2;
+        enum batch_check_cause wc2 = BATCH_CAUSE_COUNT;
+        char why2[128];
+        assert_int_equal(batch_check_wire(NULL, payload, n, &lim, &hdr2, &wc2, why2, sizeof(why2)),
+                         wrc);
+        if (wrc == 0) {
+            assert_int_equal(wc2, wc);
+            assert_string_equal(why2, wwhy);
+        }
         if (wrc == 0 && wc == BATCH_BAD_SENSOR_ID && strstr(wwhy, "is 0x00") != NULL) {
             nul_id++; /* protobuf-c cuts the id at the NUL; the walk refuses it */
             wire_free(m, NULL);
@@ -554,6 +576,8 @@ static void test_batch_check_wire_agrees_with_protobuf_c(void **state)
         }
         wire_free(m, NULL);
     }
+    pb_walk_plan_destroy(&plan);
+    assert_null(plan);
     print_message("%u mutations: walked %u alike, both refused %u, only the walk refused %u, "
                   "NUL in the id %u\n",
                   ROUNDS, accepted, refused_both, walk_stricter, nul_id);

@@ -246,6 +246,35 @@ static void test_pb_walk_refuses_wrong_wire_types_and_short_data(void **state)
             UMBRA_EWIRE);
 }
 
+static void test_pb_walk_planned_sees_what_the_descriptors_see(void **state)
+{
+    (void)state;
+    struct pb_walk_plan *plan = pb_walk_plan_create(&umbra__flow_record__descriptor);
+    assert_non_null(plan);
+    /* flow_id, key { ip_proto, vlan_ids packed [5, 300] }, an unknown field 15, event. */
+    static const uint8_t rec[] = {0x08, 0x09, 0x2a, 0x07, 0x08, 0x06, 0x32, 0x03,
+                                  0x05, 0xac, 0x02, 0x78, 0x01, 0x10, 0x03};
+    struct seen a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    a.stop_at = b.stop_at = -1;
+    assert_int_equal(pb_walk(&umbra__flow_record__descriptor, rec, sizeof(rec), record, &a), 0);
+    assert_int_equal(pb_walk_planned(plan, rec, sizeof(rec), record, &b), 0);
+    assert_int_equal(a.n, 6);
+    assert_int_equal(b.n, a.n);
+    assert_memory_equal(&a.e, &b.e, sizeof(a.e[0]) * a.n);
+    assert_int_equal(b.e[3].ev, PB_WALK_PACKED);
+    assert_int_equal(b.e[3].count, 2);
+    /* The same refusals: the key twice. */
+    static const uint8_t twice[] = {0x2a, 0x00, 0x2a, 0x00};
+    assert_int_equal(pb_walk_planned(plan, twice, sizeof(twice), record, &b), UMBRA_EWIRE);
+    assert_int_equal(pb_walk_planned(NULL, twice, sizeof(twice), record, &b), -EINVAL);
+    pb_walk_plan_destroy(&plan);
+    assert_null(plan);
+    pb_walk_plan_destroy(&plan);
+    assert_null(pb_walk_plan_create(NULL));
+}
+
 static void test_pb_walk_stops_when_the_visitor_says_so(void **state)
 {
     (void)state;
@@ -271,6 +300,7 @@ int main(void)
             cmocka_unit_test(test_pb_walk_keeps_quiet_inside_a_message_but_checks_it),
             cmocka_unit_test(test_pb_walk_skips_unknown_fields_it_can_check),
             cmocka_unit_test(test_pb_walk_refuses_wrong_wire_types_and_short_data),
+            cmocka_unit_test(test_pb_walk_planned_sees_what_the_descriptors_see),
             cmocka_unit_test(test_pb_walk_stops_when_the_visitor_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "aggregator/batch_check.h"
@@ -459,6 +460,18 @@ static void test_batch_check_wants_scores_within_unit_interval(void **state)
     expect_bad(&g, BATCH_BAD_RECORD, "record 2: anomaly score -0.25");
 }
 
+/* Whether @p holds @b's sensor id followed by a NUL byte: protobuf-c keeps a string only up to
+ * its first NUL, so its id is shorter than the one on the wire. */
+static bool id_cut_at_nul(const uint8_t *p, size_t size, const Umbra__FlowBatch *b)
+{
+    size_t n = strlen(b->sensor_id);
+    for (size_t i = 0; i + n < size; i++) {
+        if (memcmp(p + i, b->sensor_id, n) == 0 && p[i + n] == 0)
+            return true;
+    }
+    return false;
+}
+
 /* xorshift64*: the mutations are the same in every run. */
 static uint64_t rnd(uint64_t *x)
 {
@@ -545,8 +558,11 @@ static void test_batch_check_wire_agrees_with_protobuf_c(void **state)
             assert_int_equal(wc2, wc);
             assert_string_equal(why2, wwhy);
         }
-        if (wrc == 0 && wc == BATCH_BAD_SENSOR_ID && strstr(wwhy, "is 0x00") != NULL) {
-            nul_id++; /* protobuf-c cuts the id at the NUL; the walk refuses it */
+        if (wrc == 0 && wc == BATCH_BAD_SENSOR_ID && urc == 0 &&
+            batch_check((const Umbra__FlowBatch *)m, &lim, why, sizeof(why)) !=
+                    BATCH_BAD_SENSOR_ID &&
+            id_cut_at_nul(payload, n, (const Umbra__FlowBatch *)m)) {
+            nul_id++; /* protobuf-c cut the id at a NUL; the walk refuses the whole id */
             wire_free(m, NULL);
             continue;
         }

@@ -29,6 +29,7 @@
 
 #include "common/curve_keys.h"
 #include "common/log.h"
+#include "common/pb_varint.h"
 #include "common/transport.h"
 #include "common/wire.h"
 
@@ -50,14 +51,12 @@ struct batch_id {
 /* A varint at *@p below @end; false when it runs past @end or over 10 bytes. */
 static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-    *v = 0;
-    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-        uint8_t b = *(*p)++;
-        *v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return true;
-    }
-    return false;
+    size_t n = pb_varint_scan(*p, (size_t)(end - *p));
+    if (n == 0)
+        return false;
+    *v = pb_varint_value(*p, n);
+    *p += n;
+    return true;
 }
 
 /* FlowBatch fields 2 (sensor_id), 3 (sequence) and 7 (stream_epoch) of the payload at @p. */

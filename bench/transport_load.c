@@ -52,6 +52,7 @@
 #include "common/clock.h"
 #include "common/curve_keys.h"
 #include "common/log.h"
+#include "common/pb_varint.h"
 #include "common/transport.h"
 #include "common/wire.h"
 #include "sensor/export.h"
@@ -614,17 +615,6 @@ out:
 
 /* ---- raw mode -------------------------------------------------------------------------------- */
 
-static size_t varint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 /* Batch @k (sequence k + 1) as the export module builds it: records appended as field 5, then
  * the batch's own fields, then oldest_held, then the envelope. Returns its length, 0 if it does
  * not fit. */
@@ -635,10 +625,10 @@ static size_t build_batch(const struct options *o, struct gen_record *pool, uint
     for (uint64_t j = 0; j < n_records; j++) {
         const Umbra__FlowRecord *rec = record_at(pool, k * o->batch_records + j);
         size_t len = protobuf_c_message_get_packed_size(&rec->base);
-        if (used + 1 + 10 + len + TAIL_ROOM + WIRE_TRAILER_LEN > cap)
+        if (used + 1 + PB_VARINT_MAX + len + TAIL_ROOM + WIRE_TRAILER_LEN > cap)
             return 0;
         buf[used++] = RECORDS_TAG;
-        used += varint_put(buf + used, len);
+        used += pb_varint_put(buf + used, len);
         used += protobuf_c_message_pack(&rec->base, buf + used);
     }
     Umbra__FlowBatch b = UMBRA__FLOW_BATCH__INIT;

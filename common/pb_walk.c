@@ -10,6 +10,7 @@
 
 #include "common/bytes.h"
 #include "common/err.h"
+#include "common/pb_varint.h"
 
 /* Wire types (protobuf encoding spec); 3 and 4 are groups, which protobuf-c cannot read. */
 enum {
@@ -40,27 +41,6 @@ struct walk {
     void *ctx;
     const struct pb_walk_plan *plan; /* NULL: look fields up in the descriptors */
 };
-
-/* Bytes of the varint at @p (at most @max of them, and at most 10), or 0 if it does not end. */
-static size_t varint_len(const uint8_t *p, size_t max)
-{
-    if (max > 10)
-        max = 10;
-    for (size_t i = 0; i < max; i++) {
-        if ((p[i] & 0x80) == 0)
-            return i + 1;
-    }
-    return 0;
-}
-
-/* The varint's value; bits beyond 64 fall off, as in protobuf-c's parse_uint64(). */
-static uint64_t varint_value(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    return v;
-}
 
 static int wire_type_of(ProtobufCType t)
 {
@@ -98,7 +78,7 @@ static uint64_t scalar_value(ProtobufCType t, const uint8_t *p, size_t n)
             any |= p[i] & 0x7f;
         return any != 0;
     }
-    uint64_t v = varint_value(p, n);
+    uint64_t v = pb_varint_value(p, n);
     return is_32bit_varint(t) ? (uint32_t)v : v;
 }
 
@@ -131,7 +111,7 @@ static size_t packed_count(ProtobufCType t, const uint8_t *p, size_t len, bool *
         return len;
     }
     for (size_t off = 0; off < len; n++) {
-        size_t k = varint_len(p + off, len - off);
+        size_t k = pb_varint_scan(p + off, len - off);
         if (k == 0)
             return 0;
         off += k;
@@ -233,10 +213,10 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
         if (tag < 0x80) { /* fields 1..15: the common case, one byte */
             off++;
         } else {
-            size_t k = varint_len(buf + off, len - off < 5 ? len - off : 5);
+            size_t k = pb_varint_scan(buf + off, len - off < 5 ? len - off : 5);
             if (k == 0)
                 return UMBRA_EWIRE;
-            tag = varint_value(buf + off, k);
+            tag = pb_varint_value(buf + off, k);
             off += k;
         }
         uint64_t id = tag >> 3;
@@ -249,7 +229,7 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
         size_t left = len - off, n;
         switch (wt) {
         case WT_VARINT:
-            n = left > 0 && p[0] < 0x80 ? 1 : varint_len(p, left);
+            n = left > 0 && p[0] < 0x80 ? 1 : pb_varint_scan(p, left);
             if (n == 0)
                 return UMBRA_EWIRE;
             off += n;
@@ -265,10 +245,10 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
             size_t h = 1;
             uint64_t l = left > 0 ? p[0] : 0x80;
             if (l >= 0x80) {
-                h = varint_len(p, left < 5 ? left : 5);
+                h = pb_varint_scan(p, left < 5 ? left : 5);
                 if (h == 0)
                     return UMBRA_EWIRE;
-                l = varint_value(p, h);
+                l = pb_varint_value(p, h);
             }
             if (l > left - h)
                 return UMBRA_EWIRE;
@@ -402,7 +382,7 @@ bool pb_walk_packed_next(struct pb_walk_value *v, const ProtobufCFieldDescriptor
         *out = rd_le64(v->data);
         break;
     default:
-        n = f->type == PROTOBUF_C_TYPE_BOOL ? 1 : varint_len(v->data, v->len);
+        n = f->type == PROTOBUF_C_TYPE_BOOL ? 1 : pb_varint_scan(v->data, v->len);
         if (n == 0)
             return false; /* not a run the walk passed */
         *out = scalar_value(f->type, v->data, n);

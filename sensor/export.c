@@ -34,6 +34,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/pb_varint.h"
 #include "common/shard.h"
 #include "common/transport.h"
 #include "common/wire.h"
@@ -107,27 +108,6 @@ struct export
     uint64_t send_sync_ns; /* the earliest sync for sending (SYNC_GAP_NS, SYNC_SHARE) */
 };
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static size_t varint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 static void stream_reset_batch(struct stream *s)
 {
     s->used = WIRE_HEADER_LEN;
@@ -176,7 +156,7 @@ static void seal(struct export *ex, struct stream *s)
 static int append(struct export *ex, struct stream *s, const Umbra__FlowRecord *rec,
                   const uint8_t *src, size_t len)
 {
-    size_t need = 1 + varint_len(len) + len;
+    size_t need = 1 + pb_varint_size(len) + len;
     if (s->n_records > 0 && (s->used - WIRE_HEADER_LEN + need > ex->cfg->batch_bytes ||
                              s->n_records >= ex->cfg->batch_records))
         seal(ex, s);
@@ -186,7 +166,7 @@ static int append(struct export *ex, struct stream *s, const Umbra__FlowRecord *
         s->opened_ns = clock_mono_ns();
     uint8_t *p = s->buf + s->used;
     *p++ = RECORDS_TAG;
-    p += varint_put(p, len);
+    p += pb_varint_put(p, len);
     if (src != NULL)
         memcpy(p, src, len);
     else

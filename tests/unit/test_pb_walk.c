@@ -48,10 +48,17 @@ static int record(void *ctx, enum pb_walk_event ev, const ProtobufCMessageDescri
     return s->quiet && ev == PB_WALK_ENTER ? PB_WALK_QUIET : 0;
 }
 
-static int walk(const ProtobufCMessageDescriptor *d, const uint8_t *b, size_t n, struct seen *s)
+/* A fresh record of events; @quiet answers every ENTER with PB_WALK_QUIET. */
+static void seen_init(struct seen *s, bool quiet)
 {
     memset(s, 0, sizeof(*s));
     s->stop_at = -1;
+    s->quiet = quiet;
+}
+
+static int walk(const ProtobufCMessageDescriptor *d, const uint8_t *b, size_t n, struct seen *s)
+{
+    seen_init(s, false);
     return pb_walk(d, b, n, record, s);
 }
 
@@ -104,8 +111,7 @@ static void test_pb_walk_gives_bytes_and_fixed_values(void **state)
     /* ByteDist.entropy (3, double) = 1.5: 0x3ff8000000000000 little-endian. */
     static const uint8_t bd[] = {0x19, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f};
     struct seen t;
-    memset(&t, 0, sizeof(t));
-    t.stop_at = -1;
+    seen_init(&t, false);
     assert_int_equal(pb_walk(&umbra__byte_dist__descriptor, bd, sizeof(bd), record, &t), 0);
     struct pb_walk_value v = {.u = t.e[0].u};
     assert_true(pb_walk_double(&v) == 1.5);
@@ -117,8 +123,7 @@ static void test_pb_walk_counts_packed_and_unpacked_elements(void **state)
     struct seen s;
     /* Splt.lengths (1) packed: 0x0a, length 3, elements 1 and 300. */
     static const uint8_t packed[] = {0x0a, 0x03, 0x01, 0xac, 0x02};
-    memset(&s, 0, sizeof(s));
-    s.stop_at = -1;
+    seen_init(&s, false);
     assert_int_equal(pb_walk(&umbra__splt__descriptor, packed, sizeof(packed), record, &s), 0);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.e[0].ev, PB_WALK_PACKED);
@@ -184,9 +189,7 @@ static void test_pb_walk_keeps_quiet_inside_a_message_but_checks_it(void **state
     struct seen s;
     /* FlowRecord: key (5) { ip_proto (1) = 6 }, event (2) = 3: the key's field is not told. */
     static const uint8_t rec[] = {0x2a, 0x02, 0x08, 0x06, 0x10, 0x03};
-    memset(&s, 0, sizeof(s));
-    s.stop_at = -1;
-    s.quiet = true;
+    seen_init(&s, true);
     assert_int_equal(pb_walk(&umbra__flow_record__descriptor, rec, sizeof(rec), record, &s), 0);
     assert_int_equal(s.n, 3);
     assert_int_equal(s.e[0].ev, PB_WALK_ENTER);
@@ -194,9 +197,7 @@ static void test_pb_walk_keeps_quiet_inside_a_message_but_checks_it(void **state
     assert_int_equal(s.e[2].id, 2);
     /* A key cut inside its varint is refused all the same. */
     static const uint8_t bad[] = {0x2a, 0x02, 0x08, 0x86, 0x10, 0x03};
-    memset(&s, 0, sizeof(s));
-    s.stop_at = -1;
-    s.quiet = true;
+    seen_init(&s, true);
     assert_int_equal(pb_walk(&umbra__flow_record__descriptor, bad, sizeof(bad), record, &s),
                      UMBRA_EWIRE);
 }
@@ -255,9 +256,8 @@ static void test_pb_walk_planned_sees_what_the_descriptors_see(void **state)
     static const uint8_t rec[] = {0x08, 0x09, 0x2a, 0x07, 0x08, 0x06, 0x32, 0x03,
                                   0x05, 0xac, 0x02, 0x78, 0x01, 0x10, 0x03};
     struct seen a, b;
-    memset(&a, 0, sizeof(a));
-    memset(&b, 0, sizeof(b));
-    a.stop_at = b.stop_at = -1;
+    seen_init(&a, false);
+    seen_init(&b, false);
     assert_int_equal(pb_walk(&umbra__flow_record__descriptor, rec, sizeof(rec), record, &a), 0);
     assert_int_equal(pb_walk_planned(plan, rec, sizeof(rec), record, &b), 0);
     assert_int_equal(a.n, 6);
@@ -279,7 +279,7 @@ static void test_pb_walk_stops_when_the_visitor_says_so(void **state)
 {
     (void)state;
     struct seen s;
-    memset(&s, 0, sizeof(s));
+    seen_init(&s, false);
     s.stop_at = 0;
     static const uint8_t b[] = {0x08, 0x01, 0x10, 0x02};
     assert_int_equal(pb_walk(&umbra__flow_timing__descriptor, b, sizeof(b), record, &s), 7);

@@ -160,7 +160,7 @@ field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 hz=$(getconf CLK_TCK)
 
 # One run: mode (ingest, raw, gen) and sender count. Appends "mode n rate mbps recs bytes wall
-# recv_cpu_main recv_cpu_io batches_per_commit" to $work/results.
+# recv_cpu_main recv_cpu_io batches_per_commit recv_cpu_other" to $work/results.
 run_one() {
     local mode=$1 n=$2 i per rest out
     rm -rf "$work/run" "$bdir/store"
@@ -235,14 +235,14 @@ run_one() {
     fi
     [ "$resent" = 0 ] && [ "$timeouts" = 0 ] ||
         say "warning: $mode/$n: $resent batches resent, $timeouts ack timeouts"
-    read -r bm bi _ <<<"$before"
-    read -r am ai _ <<<"$after"
+    read -r bm bi bo <<<"$before"
+    read -r am ai ao <<<"$after"
     awk -v m="$mode" -v n="$n" -v r="$recs" -v b="$bytes" -v w="$wall" -v hz="$hz" \
-        -v cm="$((am - bm))" -v ci="$((ai - bi))" -v pc="$per_commit" 'BEGIN {
-        printf "%s %d %.0f %.1f %d %d %.6f %.3f %.3f %s\n", m, n, r / w, b / w / 1e6, r, b, w,
-            cm / hz / w, ci / hz / w, pc
+        -v cm="$((am - bm))" -v ci="$((ai - bi))" -v pc="$per_commit" -v co="$((ao - bo))" 'BEGIN {
+        printf "%s %d %.0f %.1f %d %d %.6f %.3f %.3f %s %.3f\n", m, n, r / w, b / w / 1e6, r, b, w,
+            cm / hz / w, ci / hz / w, pc, co / hz / w
     }' >>"$work/results"
-    tail -n 1 "$work/results" | awk '{ printf "transport-bench:   %-6s %2d senders: %9d records/s %7.1f MB/s (%.2f s; receiver CPU: main %.2f, ZMQ I/O %.2f)\n", $1, $2, $3, $4, $7, $8, $9 }' >&2
+    tail -n 1 "$work/results" | awk '{ printf "transport-bench:   %-6s %2d senders: %9d records/s %7.1f MB/s (%.2f s; receiver CPU: main %.2f, ZMQ I/O %.2f, other %.2f)\n", $1, $2, $3, $4, $7, $8, $9, $11 }' >&2
 }
 
 # 4. The runs: per round, per sender count, ingest, raw and the generator alone in turn.
@@ -273,12 +273,13 @@ for n in "${senders_all[@]}"; do
     im=$(col ingest "$n" 4 | median) rm_=$(col raw "$n" 4 | median)
     is=$(col ingest "$n" 3 | spread) rs=$(col raw "$n" 3 | spread) gs=$(col gen "$n" 3 | spread)
     icm=$(col ingest "$n" 8 | median) ici=$(col ingest "$n" 9 | median)
+    ico=$(col ingest "$n" 11 | median)
     rcm=$(col raw "$n" 8 | median) rci=$(col raw "$n" 9 | median)
     pc=$(col ingest "$n" 10 | median)
     read -r ratio gratio ok < <(awk -v i="$ir" -v r="$rr" -v g="$gr" 'BEGIN {
         printf "%.3f %.3f %s\n", i / r, i / g, (i / r >= 0.5 && i >= 500000) ? "PASS" : "FAIL" }')
     [ "$ok" = PASS ] || all_ok=FAIL
-    rows+="| $n | $ir ($is) | $im | $rr ($rs) | $rm_ | **$ratio** | $gr ($gs) | $gratio | $icm + $ici | $rcm + $rci | $pc |
+    rows+="| $n | $ir ($is) | $im | $rr ($rs) | $rm_ | **$ratio** | $gr ($gs) | $gratio | $icm + $ici + $ico | $rcm + $rci | $pc |
 "
     verdicts+="- $n sender(s): **$ok**: $ir records/s, $ratio of raw ZeroMQ.
 "
@@ -314,11 +315,12 @@ window $window, CURVE on every connection, split evenly between the senders. Env
 record: $mean_size (export mode), $raw_size (raw mode). Rates are records (or envelope bytes)
 over the time from the first sender's start to the last sender's last ack.
 
-| senders | ingest records/s (spread) | ingest MB/s | raw ZeroMQ records/s (spread) | raw MB/s | ingest / raw | generator alone records/s (spread) | ingest / generator | aggregator CPU: loop + ZMQ I/O | raw sink CPU: loop + ZMQ I/O | batches per commit |
+| senders | ingest records/s (spread) | ingest MB/s | raw ZeroMQ records/s (spread) | raw MB/s | ingest / raw | generator alone records/s (spread) | ingest / generator | aggregator CPU: loop + ZMQ I/O + store writer | raw sink CPU: loop + ZMQ I/O | batches per commit |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 $rows
 Medians of $runs alternating runs; the spread is the lowest and highest run. CPU columns are
-cores busy during the timed window (1.00 = one core), per thread.
+cores busy during the timed window (1.00 = one core), per thread; the aggregator's other
+threads are its segment writer (umbra-segw) and libuv's.
 Every run, mode/senders records/s: $per_run.
 
 Targets (ingest at least 0.5 of raw ZeroMQ and at least 500,000 records/s): **$all_ok**.

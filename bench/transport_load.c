@@ -110,7 +110,7 @@ struct gen_record {
 };
 
 struct options {
-    const char *endpoint, *key_file, *server_key_file, *name, *spool, *ready, *go;
+    const char *endpoint, *key_file, *server_key_file, *name, *spool, *ready, *go, *dump;
     uint64_t records;
     uint32_t batch_records, window;
     uint64_t seed;
@@ -763,6 +763,25 @@ out:
     return rc;
 }
 
+/* The first batch, as run_raw() sends it, written to o->dump. */
+static int dump_batch(const struct options *o, struct gen_record *pool)
+{
+    size_t cap = WIRE_HEADER_LEN + BATCH_BYTES + TAIL_ROOM + WIRE_TRAILER_LEN;
+    uint8_t *buf = malloc(cap);
+    size_t len = buf != NULL ? build_batch(o, pool, 0, o->batch_records, buf, cap, 1) : 0;
+    FILE *f = len > 0 ? fopen(o->dump, "wb") : NULL;
+    int rc = -1;
+    if (f == NULL)
+        fprintf(stderr, "transport_load: cannot write %s: %s\n", o->dump,
+                len == 0 ? "batch does not fit" : strerror(errno));
+    else if (fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+        fprintf(stderr, "transport_load: writing %s failed\n", o->dump);
+    else
+        rc = 0;
+    free(buf);
+    return rc;
+}
+
 /* ---- main ------------------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -772,9 +791,13 @@ static void usage(FILE *f)
                "                      [--records N] [--batch-records N] [--window N] "
                "[--spool DIR] [--raw]\n"
                "                      [--ready FILE --go FILE] [--seed N] [--timeout SECONDS]\n"
+               "       transport_load --dump FILE [--batch-records N] [--name SENSOR_ID] "
+               "[--seed N]\n"
                "Sends N synthetic flow records to one aggregator (export mode: through the\n"
                "sensor's export module and spool; --raw: the same envelopes over a plain DEALER)\n"
-               "and prints records, bytes and the time from the first send to the last ack.\n");
+               "and prints records, bytes and the time from the first send to the last ack.\n"
+               "--dump writes the first batch's envelope (as --raw sends it) to FILE instead,\n"
+               "for bench/walk_bench.\n");
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -803,7 +826,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         O_READY,
         O_GO,
         O_SEED,
-        O_TIMEOUT
+        O_TIMEOUT,
+        O_DUMP
     };
     static const struct option longopts[] = {
             {"endpoint", required_argument, NULL, O_EP},
@@ -819,6 +843,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             {"go", required_argument, NULL, O_GO},
             {"seed", required_argument, NULL, O_SEED},
             {"timeout", required_argument, NULL, O_TIMEOUT},
+            {"dump", required_argument, NULL, O_DUMP},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
     };
@@ -874,6 +899,9 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (parse_u64(optarg, 1, 86400, &o->timeout_s) != 0)
                 goto bad;
             break;
+        case O_DUMP:
+            o->dump = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -881,6 +909,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             goto bad;
         }
     }
+    if (optind == argc && o->dump != NULL)
+        return 0;
     if (optind == argc && o->endpoint != NULL && o->key_file != NULL &&
         o->server_key_file != NULL && o->name != NULL && (o->raw || o->spool != NULL))
         return 0;
@@ -902,14 +932,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "transport_load: out of memory\n");
         return 1;
     }
+    uint64_t seed = o.seed;
+    for (size_t i = 0; i < POOL_RECORDS; i++)
+        gen_template(&pool[i], &seed);
+    if (o.dump != NULL) {
+        if (o.name == NULL)
+            o.name = "bench-sensor";
+        int drc = dump_batch(&o, pool);
+        free(pool);
+        log_destroy(&log);
+        return drc == 0 ? 0 : 1;
+    }
     struct curve_keypair own;
     char server_pub[CURVE_KEY_Z85_LEN + 1];
     if (curve_keys_read_secret(o.key_file, &own, log) != 0 ||
         curve_keys_read_public(o.server_key_file, server_pub, log) != 0)
         return 2;
-    uint64_t seed = o.seed;
-    for (size_t i = 0; i < POOL_RECORDS; i++)
-        gen_template(&pool[i], &seed);
 
     struct result r = {0};
     int rc = o.raw ? run_raw(&o, &own, server_pub, pool, &r, log)

@@ -23,12 +23,31 @@ enum {
 #define FIELD_NUMBER_MAX ((1u << 29) - 1)
 #define SEEN_WORDS       2 /* message fields tracked per message: 128, umbra.proto has <= 40 */
 
-/* One message type of a plan: its fields by number, and the plan entry of each message field. */
+/*
+ * What the walk needs of one field, in 8 bytes, so that the common case (a scalar inside a
+ * message the visitor did not want) reads no protobuf-c descriptor at all.
+ */
+enum {
+    FI_KNOWN = 1,    /* a field of the message (0: an unknown number) */
+    FI_MESSAGE = 2,  /* of a message type */
+    FI_SINGLE = 4,   /* a singular message field: may come once per message */
+    FI_PACKABLE = 8, /* a repeated scalar: may also come as a packed run (wire type 2) */
+    FI_BOOL = 16,    /* of type bool */
+};
+
+struct field_info {
+    uint8_t flags;
+    uint8_t wt;     /* the wire type of one value */
+    uint16_t index; /* in the descriptor's fields */
+    uint16_t child; /* a message field's type: its plan entry */
+    uint16_t pad;
+};
+
+/* One message type of a plan: its fields by number. */
 struct plan_msg {
     const ProtobufCMessageDescriptor *desc;
-    uint32_t n_ids;  /* by_id covers numbers below this; above, the descriptor is searched */
-    uint16_t *by_id; /* field index + 1 per number, 0 for an unknown number */
-    uint16_t *child; /* per field index: the plan entry of a message field's type */
+    uint32_t n_ids;           /* by_id covers numbers below this: the type's highest + 1 */
+    struct field_info *by_id; /* per number; flags 0 for an unknown number */
 };
 
 struct pb_walk_plan {
@@ -82,11 +101,70 @@ static uint64_t scalar_value(ProtobufCType t, const uint8_t *p, size_t n)
     return is_32bit_varint(t) ? (uint32_t)v : v;
 }
 
-/* Elements of a packed run of type @t, or 0 with *@ok false when the run is malformed. */
-static size_t packed_count(ProtobufCType t, const uint8_t *p, size_t len, bool *ok)
+/*
+ * The byte-per-bit mask of the high bits of the 8 bytes in @w (bit i: byte i, in memory order,
+ * has its high bit set). The multiplier moves byte i's bit 7 to bit 56 + i; no two partial
+ * products land on the same bit, so nothing carries into the result.
+ */
+static unsigned high_bits(uint64_t w)
+{
+    return (unsigned)(((w & UINT64_C(0x8080808080808080)) * UINT64_C(0x0002040810204081)) >> 56);
+}
+
+/*
+ * Elements of a packed run of varints, or 0 with *@ok false when the run is malformed: it ends
+ * inside a varint, or a varint runs past PB_VARINT_MAX bytes (protobuf-c's scan_varint() refuses
+ * both). An element ends at each byte whose high bit is clear, so the count is those bytes; the
+ * run of continuation bytes before each is what must stay under PB_VARINT_MAX. Eight bytes at a
+ * time: SPLT lists and cipher-suite lists are most of a record's packed bytes.
+ */
+static size_t packed_varints(const uint8_t *p, size_t len, bool *ok)
+{
+    size_t n = 0, run = 0, i = 0; /* run: continuation bytes since the last end */
+    for (; i + 8 <= len; i += 8) {
+        unsigned m = high_bits(rd_le64(p + i));
+        if (m == 0) {
+            n += 8;
+            run = 0;
+            continue;
+        }
+        if (m == 0xff) {
+            run += 8;
+            if (run >= PB_VARINT_MAX)
+                goto bad;
+            continue;
+        }
+        n += 8 - (size_t)__builtin_popcount(m);
+        /* The bytes before the word's first end continue the previous varint; a run inside the
+         * word is at most 6 bytes; the bytes after its last end begin the next. */
+        if (run + (size_t)__builtin_ctz(~m) >= PB_VARINT_MAX)
+            goto bad;
+        unsigned inv = ~m & 0xffu; /* bit i: byte i ends a varint; not 0 here */
+        run = 7 - (size_t)(31 - __builtin_clz(inv));
+    }
+    for (; i < len; i++) {
+        if (p[i] & 0x80) {
+            if (++run >= PB_VARINT_MAX)
+                goto bad;
+        } else {
+            n++;
+            run = 0;
+        }
+    }
+    if (run != 0)
+        goto bad;
+    *ok = true;
+    return n;
+bad:
+    *ok = false;
+    return 0;
+}
+
+/* Elements of a packed run of a repeated scalar @fi, or 0 with *@ok false when malformed. */
+static size_t packed_count(const struct field_info *fi, const uint8_t *p, size_t len, bool *ok)
 {
     *ok = false;
-    switch (wire_type_of(t)) {
+    switch (fi->wt) {
     case WT_I32:
         if (len % 4 != 0)
             return 0;
@@ -100,24 +178,38 @@ static size_t packed_count(ProtobufCType t, const uint8_t *p, size_t len, bool *
     default:
         break;
     }
-    size_t n = 0;
-    if (t == PROTOBUF_C_TYPE_BOOL) {
+    if (fi->flags & FI_BOOL) {
         /* protobuf-c reads one byte per packed bool and refuses any other than 0 and 1. */
-        for (size_t i = 0; i < len; i++) {
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            if (rd_le64(p + i) & UINT64_C(0xfefefefefefefefe))
+                return 0;
+        }
+        for (; i < len; i++) {
             if (p[i] > 1)
                 return 0;
         }
         *ok = true;
         return len;
     }
-    for (size_t off = 0; off < len; n++) {
-        size_t k = pb_varint_scan(p + off, len - off);
-        if (k == 0)
-            return 0;
-        off += k;
-    }
-    *ok = true;
-    return n;
+    return packed_varints(p, len, ok);
+}
+
+/* What the walk needs of field @f of @desc, for a walk without a plan and to build one. */
+static struct field_info field_info_of(const ProtobufCMessageDescriptor *desc,
+                                       const ProtobufCFieldDescriptor *f)
+{
+    struct field_info fi = {.flags = FI_KNOWN,
+                            .wt = (uint8_t)wire_type_of(f->type),
+                            .index = (uint16_t)(f - desc->fields)};
+    bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+        fi.flags |= repeated ? FI_MESSAGE : FI_MESSAGE | FI_SINGLE;
+    else if (repeated && fi.wt != WT_LEN)
+        fi.flags |= FI_PACKABLE;
+    if (f->type == PROTOBUF_C_TYPE_BOOL)
+        fi.flags |= FI_BOOL;
+    return fi;
 }
 
 static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *desc,
@@ -130,29 +222,34 @@ static int tell(const struct walk *w, enum pb_walk_event ev, const ProtobufCMess
     return w->fn != NULL ? w->fn(w->ctx, ev, desc, f, v) : 0;
 }
 
-/* One known field's value at @p (@n bytes, after the tag; for WT_LEN after the length). */
-static int known_field(const struct walk *w, const ProtobufCMessageDescriptor *desc,
-                       const struct plan_msg *pm, const ProtobufCFieldDescriptor *f, int wt,
-                       const uint8_t *p, size_t n, unsigned depth)
+/* A message field's value at @p (@n bytes): entered, walked and left. */
+static int message_field(const struct walk *w, const ProtobufCMessageDescriptor *desc,
+                         const struct plan_msg *pm, const struct field_info *fi, const uint8_t *p,
+                         size_t n, unsigned depth)
 {
+    const ProtobufCFieldDescriptor *f = desc->fields + fi->index;
+    struct pb_walk_value v = {.data = p, .len = n, .count = 1};
+    if (depth + 1 >= PB_WALK_DEPTH_MAX)
+        return UMBRA_EWIRE;
+    int rc = tell(w, PB_WALK_ENTER, desc, f, &v);
+    if (rc != 0 && rc != PB_WALK_QUIET)
+        return rc;
+    const struct walk quiet = {.fn = NULL, .plan = w->plan};
+    const struct plan_msg *sub = pm != NULL ? &w->plan->msg[fi->child] : NULL;
+    rc = walk_message(rc == PB_WALK_QUIET ? &quiet : w, f->descriptor, sub, p, n, depth + 1);
+    if (rc != 0)
+        return rc;
+    return tell(w, PB_WALK_LEAVE, desc, f, &v);
+}
+
+/* A scalar, string or bytes field's value at @p (@n bytes, after the tag; for wire type 2 after
+ * the length), of the wire type the field has, told to a visitor. */
+static int scalar_field(const struct walk *w, const ProtobufCMessageDescriptor *desc,
+                        const struct field_info *fi, const uint8_t *p, size_t n)
+{
+    const ProtobufCFieldDescriptor *f = desc->fields + fi->index;
     struct pb_walk_value v = {.count = 1};
-    bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
-    int want = wire_type_of(f->type);
-    if (wt != want) {
-        /* The one other encoding allowed: a packed run of a repeated scalar. */
-        if (!(repeated && wt == WT_LEN && want != WT_LEN))
-            return UMBRA_EWIRE;
-        bool ok;
-        v.count = packed_count(f->type, p, n, &ok);
-        if (!ok)
-            return UMBRA_EWIRE;
-        v.data = p;
-        v.len = n;
-        return tell(w, PB_WALK_PACKED, desc, f, &v);
-    }
-    if (w->fn == NULL && f->type != PROTOBUF_C_TYPE_MESSAGE)
-        return 0; /* quiet: the bytes are checked, the value goes nowhere */
-    switch (wt) {
+    switch (fi->wt) {
     case WT_VARINT:
         v.u = scalar_value(f->type, p, n);
         break;
@@ -165,19 +262,7 @@ static int known_field(const struct walk *w, const ProtobufCMessageDescriptor *d
     default:
         v.data = p;
         v.len = n;
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-            break;
-        if (depth + 1 >= PB_WALK_DEPTH_MAX)
-            return UMBRA_EWIRE;
-        int rc = tell(w, PB_WALK_ENTER, desc, f, &v);
-        if (rc != 0 && rc != PB_WALK_QUIET)
-            return rc;
-        const struct walk quiet = {.fn = NULL, .plan = w->plan};
-        const struct plan_msg *sub = pm != NULL ? &w->plan->msg[pm->child[f - desc->fields]] : NULL;
-        rc = walk_message(rc == PB_WALK_QUIET ? &quiet : w, f->descriptor, sub, p, n, depth + 1);
-        if (rc != 0)
-            return rc;
-        return tell(w, PB_WALK_LEAVE, desc, f, &v);
+        break;
     }
     return tell(w, PB_WALK_FIELD, desc, f, &v);
 }
@@ -261,24 +346,47 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
             return UMBRA_EWIRE;
         }
 
-        const ProtobufCFieldDescriptor *f;
-        if (pm != NULL && id < pm->n_ids)
-            f = pm->by_id[id] != 0 ? desc->fields + pm->by_id[id] - 1 : NULL;
-        else
-            f = field_of(desc, last, (uint32_t)id);
-        if (f == NULL)
-            continue; /* unknown: its bytes were checked above, nothing reads them */
-        last = f;
-        if (f->type == PROTOBUF_C_TYPE_MESSAGE && f->label != PROTOBUF_C_LABEL_REPEATED) {
-            size_t i = (size_t)(f - desc->fields);
-            if (i < 64 * SEEN_WORDS) {
-                uint64_t bit = UINT64_C(1) << (i % 64);
-                if (seen[i / 64] & bit)
+        /* An unknown field (a newer sender's): its bytes were checked above, nothing reads
+         * them. A plan tables every number of the type, so one past the table is unknown. */
+        struct field_info fi;
+        if (pm != NULL) {
+            if (id >= pm->n_ids || pm->by_id[id].flags == 0)
+                continue;
+            fi = pm->by_id[id];
+        } else {
+            const ProtobufCFieldDescriptor *f = field_of(desc, last, (uint32_t)id);
+            if (f == NULL)
+                continue;
+            last = f;
+            fi = field_info_of(desc, f);
+        }
+        if (fi.flags & FI_SINGLE) {
+            if (fi.index < 64 * SEEN_WORDS) {
+                uint64_t bit = UINT64_C(1) << (fi.index % 64);
+                if (seen[fi.index / 64] & bit)
                     return UMBRA_EWIRE;
-                seen[i / 64] |= bit;
+                seen[fi.index / 64] |= bit;
             }
         }
-        int rc = known_field(w, desc, pm, f, wt, p, n, depth);
+        int rc;
+        if (wt == fi.wt) {
+            if (fi.flags & FI_MESSAGE)
+                rc = message_field(w, desc, pm, &fi, p, n, depth);
+            else if (w->fn == NULL)
+                continue; /* quiet: the bytes are checked, the value goes nowhere */
+            else
+                rc = scalar_field(w, desc, &fi, p, n);
+        } else {
+            /* The one other encoding allowed: a packed run of a repeated scalar. */
+            if (!(fi.flags & FI_PACKABLE) || wt != WT_LEN)
+                return UMBRA_EWIRE;
+            bool ok;
+            struct pb_walk_value v = {.data = p, .len = n};
+            v.count = packed_count(&fi, p, n, &ok);
+            if (!ok)
+                return UMBRA_EWIRE;
+            rc = tell(w, PB_WALK_PACKED, desc, desc->fields + fi.index, &v);
+        }
         if (rc != 0)
             return rc;
     }
@@ -331,21 +439,22 @@ struct pb_walk_plan *pb_walk_plan_create(const ProtobufCMessageDescriptor *root)
         uint32_t max = 0;
         for (unsigned k = 0; k < d->n_fields; k++)
             max = d->fields[k].id > max ? d->fields[k].id : max;
-        m->n_ids = max < PB_WALK_PLAN_IDS ? max + 1 : 0; /* sparse numbers: search instead */
-        m->by_id = calloc(m->n_ids > 0 ? m->n_ids : 1, sizeof(*m->by_id));
-        m->child = calloc(d->n_fields > 0 ? d->n_fields : 1, sizeof(*m->child));
-        if (m->by_id == NULL || m->child == NULL)
+        if (max >= PB_WALK_PLAN_IDS || d->n_fields > UINT16_MAX)
+            goto fail; /* the caller logs it; umbra.proto's numbers are all far below */
+        m->n_ids = max + 1;
+        m->by_id = calloc(m->n_ids, sizeof(*m->by_id));
+        if (m->by_id == NULL)
             goto fail;
         for (unsigned k = 0; k < d->n_fields; k++) {
             const ProtobufCFieldDescriptor *f = &d->fields[k];
-            if (f->id < m->n_ids)
-                m->by_id[f->id] = (uint16_t)(k + 1);
-            if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-                continue;
-            size_t c = plan_entry(pl, f->descriptor);
-            if (c == PB_WALK_PLAN_TYPES)
-                goto fail;
-            m->child[k] = (uint16_t)c;
+            struct field_info fi = field_info_of(d, f);
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                size_t c = plan_entry(pl, f->descriptor);
+                if (c == PB_WALK_PLAN_TYPES)
+                    goto fail;
+                fi.child = (uint16_t)c;
+            }
+            m->by_id[f->id] = fi;
         }
     }
     return pl;
@@ -359,10 +468,8 @@ void pb_walk_plan_destroy(struct pb_walk_plan **pp)
     if (pp == NULL || *pp == NULL)
         return;
     struct pb_walk_plan *pl = *pp;
-    for (size_t i = 0; i < pl->n; i++) {
+    for (size_t i = 0; i < pl->n; i++)
         free(pl->msg[i].by_id);
-        free(pl->msg[i].child);
-    }
     free(pl);
     *pp = NULL;
 }

@@ -85,11 +85,14 @@ int pb_walk(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t l
  */
 struct pb_walk_plan;
 
-#define PB_WALK_PLAN_TYPES 128  /* message types under one root; umbra.proto's FlowBatch has 24 */
-#define PB_WALK_PLAN_IDS   1024 /* a type with a higher field number is searched, not tabled */
+#define PB_WALK_PLAN_TYPES 128 /* message types under one root; umbra.proto's FlowBatch has 24 */
+#define PB_WALK_PLAN_IDS                                                                           \
+    1024 /* field numbers tabled per type; a type with a higher one has no                         \
+          * plan (umbra.proto's highest is 50) */
 
 /* pb_walk_plan_create() - the plan for @root and every type under it; NULL if @root is NULL,
- * memory runs out or there are more than PB_WALK_PLAN_TYPES types (the caller logs it). */
+ * memory runs out, there are more than PB_WALK_PLAN_TYPES types or a field number is
+ * PB_WALK_PLAN_IDS or above (the caller logs it). */
 struct pb_walk_plan *pb_walk_plan_create(const ProtobufCMessageDescriptor *root);
 
 /* pb_walk_plan_destroy() - free and set *@pp to NULL. NULL-safe. */

@@ -38,8 +38,13 @@ static struct flow_store *open_store(const char *dir, uint64_t map_size)
     return flow_store_create(&cfg, NULL);
 }
 
-/* Small segments, so that a few short payloads roll over several of them. */
-#define SEG_BYTES 64
+/* Records start on 4 KiB boundaries and are padded to the next (flow_store.h): a record of a
+ * payload of n bytes takes REC(n) bytes, the 20-byte header included. */
+#define BLOCK  4096
+#define REC(n) ((((n) + 20 + BLOCK - 1) / BLOCK) * BLOCK)
+
+/* Small segments, three blocks, so that a few short payloads roll over several of them. */
+#define SEG_BYTES (3 * BLOCK)
 
 static struct flow_store *open_small_segments(const char *dir)
 {
@@ -64,6 +69,18 @@ static long long seg_size(const struct tmpdir *dir, uint64_t no)
     struct stat sb;
     seg_path(dir, no, path, sizeof(path));
     return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* Waits (up to 5 s) for segment @no to be @want bytes long: the store's writer thread makes the
+ * appends, and only a commit waits for them. Returns the last size seen. */
+static long long wait_seg_size(const struct tmpdir *dir, uint64_t no, long long want)
+{
+    long long size = seg_size(dir, no);
+    for (int i = 0; i < 500 && size != want; i++) {
+        usleep(10000);
+        size = seg_size(dir, no);
+    }
+    return size;
 }
 
 /* Closes the fixture's store and starts again in an empty directory. */
@@ -609,11 +626,13 @@ static void test_flow_store_create_checks_config_and_makes_the_dir(void **state)
     assert_int_equal(rmdir(path), 0);
 }
 
-/* Payloads of varied lengths for the roll test. With the 20-byte record header, 44 bytes fill
- * a 64-byte segment exactly, and 45 and 100 bytes are records larger than a segment. */
+/* Payloads of varied lengths for the roll test. With the 20-byte record header, 12268 bytes fill
+ * a segment of three blocks exactly, 12269 and ROLL_MAX bytes are records larger than a segment,
+ * 4076 bytes fill one block and 4077 take two. */
 #define ROLL_N   13
-#define ROLL_MAX 100
-static const size_t roll_len[ROLL_N] = {3, 10, 30, 1, 0, ROLL_MAX, 44, 2, 12, 12, 45, 7, 20};
+#define ROLL_MAX 20000
+static const size_t roll_len[ROLL_N] = {3,    4077, 30, 1,     0, ROLL_MAX, 12268,
+                                        4076, 12,   12, 12269, 7, 20};
 
 static void roll_payload(size_t i, uint8_t *out)
 {
@@ -677,10 +696,12 @@ static void test_flow_store_scan_returns_payloads_across_segment_rolls(void **st
     uint64_t segs = 0;
     while (seg_size(&fx->dir, segs + 1) >= 0) {
         long long size = seg_size(&fx->dir, segs + 1);
-        assert_true(size <= SEG_BYTES || size == 20 + 45 || size == 20 + ROLL_MAX);
+        assert_true(size <= SEG_BYTES || size == REC(12269) || size == REC(ROLL_MAX));
+        assert_int_equal(size % BLOCK, 0);
         segs++;
     }
-    assert_true(segs >= 8);
+    /* By hand, in blocks: [1+2] [1+1+1] [5] [3], a commit, [1+1+1] [4] [1], a reopen, [+1]. */
+    assert_int_equal(segs, 7);
     char path[TMPDIR_PATH_MAX * 2];
     struct stat sb;
     seg_path(&fx->dir, segs, path, sizeof(path));
@@ -697,15 +718,16 @@ static void test_flow_store_scan_returns_payloads_across_segment_rolls(void **st
  * new segment, and dies without committing. 0 if it got that far. */
 static int child_crash(const struct tmpdir *dir)
 {
-    static const char long_payload[] = "a payload that needs a new one";
+    static char long_payload[BLOCK]; /* two blocks with its header: no room left in segment 1 */
     struct flow_store *st = open_small_segments(dir->path);
     if (st == NULL || flow_store_begin(st) != 0)
         return 1;
     if (flow_store_apply(st, "s1", 100, 2, 0, "two", 3, 1, false) != 0)
         return 2;
-    if (flow_store_apply(st, "s1", 100, 3, 0, long_payload, strlen(long_payload), 1, false) != 0)
+    if (flow_store_apply(st, "s1", 100, 3, 0, long_payload, sizeof(long_payload), 1, false) != 0)
         return 2;
-    if (seg_size(dir, 1) != 2 * (20 + 3) || seg_size(dir, 2) <= 0)
+    if (wait_seg_size(dir, 1, 2 * REC(3)) != 2 * REC(3) ||
+        wait_seg_size(dir, 2, REC(BLOCK)) != REC(BLOCK))
         return 3;
     return 0;
 }
@@ -721,7 +743,7 @@ static void test_flow_store_crash_before_commit_keeps_only_committed_batches(voi
     assert_int_equal(flow_store_commit(fx->st), 0);
     flow_store_destroy(&fx->st);
     long long committed = seg_size(&fx->dir, 1);
-    assert_int_equal(committed, 20 + 3);
+    assert_int_equal(committed, REC(3));
 
     /* _exit: no destroy, no abort, nothing cut off: what a kill -9 leaves. */
     pid_t pid = fork();
@@ -767,12 +789,17 @@ static void test_flow_store_abort_cuts_the_appended_bytes(void **state)
     assert_int_equal(flow_store_commit(fx->st), 0);
     long long committed = seg_size(&fx->dir, 1);
 
-    /* The aborted group appends to segment 1 (23 + 25 bytes) and rolls into segment 2, whose
-     * 23 bytes are as many as segment 1 had committed: segment 1 is cut back all the same. */
+    /* The aborted group appends to segment 1 (one block, then two) and rolls into segment 2,
+     * whose one block is as much as segment 1 had committed: segment 1 is cut back all the
+     * same. */
+    static char two_blocks[BLOCK];
+    memset(two_blocks, 'f', sizeof(two_blocks) - 1);
     assert_int_equal(flow_store_begin(fx->st), 0);
-    apply_one(fx->st, "s1", 100, 2, 2, "first", 1);
+    assert_int_equal(
+            flow_store_apply(fx->st, "s1", 100, 2, 0, two_blocks, sizeof(two_blocks), 1, false), 0);
     apply_one(fx->st, "s1", 100, 3, 3, "3rd", 1);
-    assert_int_equal(seg_size(&fx->dir, 2), committed);
+    assert_int_equal(wait_seg_size(&fx->dir, 1, REC(3) + REC(BLOCK)), REC(3) + REC(BLOCK));
+    assert_int_equal(wait_seg_size(&fx->dir, 2, committed), committed);
     flow_store_abort(fx->st);
     assert_int_equal(seg_size(&fx->dir, 1), committed);
     assert_int_equal(seg_size(&fx->dir, 2), -1);
@@ -780,7 +807,7 @@ static void test_flow_store_abort_cuts_the_appended_bytes(void **state)
     assert_int_equal(flow_store_begin(fx->st), 0);
     apply_one(fx->st, "s1", 100, 2, 2, "second", 1);
     assert_int_equal(flow_store_commit(fx->st), 0);
-    assert_int_equal(seg_size(&fx->dir, 1), committed + 20 + 6);
+    assert_int_equal(seg_size(&fx->dir, 1), committed + REC(6));
     flow_store_destroy(&fx->st);
 
     struct seen sn = {0};
@@ -813,16 +840,18 @@ static void test_flow_store_scan_fails_on_a_damaged_payload(void **state)
     apply_one(fx->st, "s1", 100, 2, 2, "two", 1);
     assert_int_equal(flow_store_commit(fx->st), 0);
     flow_store_destroy(&fx->st);
-    long long size = seg_size(&fx->dir, 1);
+    assert_int_equal(seg_size(&fx->dir, 1), 2 * REC(3));
+    /* Where "two" ends: its record is the second block, header first. */
+    long long end = REC(3) + 20 + 3;
 
     /* The last byte of "two": the batch before it is passed on, never the damaged one. */
-    uint8_t old = poke(&fx->dir, size - 1, 'X');
+    uint8_t old = poke(&fx->dir, end - 1, 'X');
     struct seen sn = {0};
     assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
     assert_int_equal(sn.n, 1);
     assert_string_equal(sn.payload[0], "one");
     /* The first record's magic. */
-    poke(&fx->dir, size - 1, old);
+    poke(&fx->dir, end - 1, old);
     old = poke(&fx->dir, 0, 'X');
     memset(&sn, 0, sizeof(sn));
     assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
@@ -835,7 +864,7 @@ static void test_flow_store_scan_fails_on_a_damaged_payload(void **state)
     /* A segment cut short: the scan fails, and the writer refuses the store. */
     char path[TMPDIR_PATH_MAX * 2];
     seg_path(&fx->dir, 1, path, sizeof(path));
-    assert_int_equal(truncate(path, (off_t)(size - 1)), 0);
+    assert_int_equal(truncate(path, (off_t)(end - 1)), 0);
     memset(&sn, 0, sizeof(sn));
     assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
     assert_int_equal(sn.n, 1);

@@ -610,15 +610,16 @@ static void test_ingest_store_failure_costs_one_group_only(void **state)
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     send_big_batch(f, 1);
     expect_ack(f, f->client, ACK_OK, 1, NULL);
-    /* The second does not fit under the limit: the group fails and is not acked... */
+    /* The second does not fit under the limit: the group fails and is not acked. The store's
+     * writer thread makes the write, so the failure surfaces when the group commits... */
     send_big_batch(f, 2);
-    wait_counter(f, "store_failures", 1);
+    wait_counter(f, "commit_failures", 1);
     expect_no_ack(f, f->client);
     expect_counters(f, {"batches_applied", 1}, {"records_applied", 1});
 
     /* ... and the next group is stored and acked as if nothing had happened. */
     exchange(f, 2, 2, ACK_OK);
-    expect_counters(f, {"batches_applied", 2}, {"store_failures", 1});
+    expect_counters(f, {"batches_applied", 2}, {"commit_failures", 1});
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, SIG_DFL);
 }

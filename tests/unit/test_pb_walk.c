@@ -155,6 +155,51 @@ static void test_pb_walk_counts_packed_and_unpacked_elements(void **state)
     assert_int_equal(WALK(umbra__splt__descriptor, &s, 0x1a, 0x02, 0x01, 0x02), UMBRA_EWIRE);
 }
 
+/*
+ * Packed varints are counted eight bytes at a time: every placement of a long varint against
+ * those words, in runs of up to 40 bytes. A varint of 10 bytes (9 continuation bytes) is the
+ * longest protobuf-c's scan_varint() takes, one of 11 is refused; so is a run that ends inside a
+ * varint, and the count is the elements protobuf-c unpacks. protobuf-c is the oracle.
+ */
+static void test_pb_walk_counts_long_packed_varints_like_protobuf_c(void **state)
+{
+    (void)state;
+    uint8_t msg[64];
+    for (size_t lead = 0; lead < 17; lead++) {
+        for (size_t cont = 0; cont <= 11; cont++) {
+            for (size_t trail = 0; trail < 12; trail++) {
+                for (int cut = 0; cut < 2; cut++) {
+                    /* Splt.lengths (1), packed: lead one-byte elements, one element of cont
+                     * continuation bytes and its end, trail one-byte elements; cut drops the
+                     * last byte. */
+                    size_t n = 0;
+                    for (size_t i = 0; i < lead; i++)
+                        msg[2 + n++] = (uint8_t)(i + 1);
+                    for (size_t i = 0; i < cont; i++)
+                        msg[2 + n++] = 0x81;
+                    msg[2 + n++] = 0x01;
+                    for (size_t i = 0; i < trail; i++)
+                        msg[2 + n++] = 0x7f;
+                    n -= (size_t)cut;
+                    msg[0] = 0x0a;
+                    msg[1] = (uint8_t)n;
+                    Umbra__Splt *m = umbra__splt__unpack(NULL, n + 2, msg);
+                    struct seen s;
+                    seen_init(&s, false);
+                    int rc = pb_walk(&umbra__splt__descriptor, msg, n + 2, record, &s);
+                    if (m == NULL) {
+                        assert_int_equal(rc, UMBRA_EWIRE);
+                    } else {
+                        assert_int_equal(rc, 0);
+                        assert_int_equal(s.e[0].count, m->n_lengths);
+                        umbra__splt__free_unpacked(m, NULL);
+                    }
+                }
+            }
+        }
+    }
+}
+
 static void test_pb_walk_enters_and_leaves_messages(void **state)
 {
     (void)state;
@@ -296,6 +341,7 @@ int main(void)
             cmocka_unit_test(test_pb_walk_cuts_32_bit_fields_as_protobuf_c_does),
             cmocka_unit_test(test_pb_walk_gives_bytes_and_fixed_values),
             cmocka_unit_test(test_pb_walk_counts_packed_and_unpacked_elements),
+            cmocka_unit_test(test_pb_walk_counts_long_packed_varints_like_protobuf_c),
             cmocka_unit_test(test_pb_walk_enters_and_leaves_messages),
             cmocka_unit_test(test_pb_walk_keeps_quiet_inside_a_message_but_checks_it),
             cmocka_unit_test(test_pb_walk_skips_unknown_fields_it_can_check),

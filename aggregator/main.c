@@ -328,7 +328,7 @@ out_wipe:
 /*
  * ZeroMQ's I/O thread allocates each message it receives, a batch of about 700 KB, and the loop
  * frees it once stored. With glibc's adaptive defaults freed batch buffers were handed back to
- * the kernel (heap trimming) and the next ones page-faulted in afresh: a fault per 4 KiB, 12 %
+ * the kernel (heap trimming) and the next ones page-faulted in afresh: a fault per 4 KiB, about 9 %
  * of the I/O thread's time in the transport benchmark. Fixed thresholds keep up to
  * TRIM_KEEP of freed heap per arena for reuse and serve every message (up to
  * ingest.max_message) from the heap, not from mmap.

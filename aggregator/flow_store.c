@@ -40,12 +40,12 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "common/bytes.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/wire.h"
 
 /* The "sensors" value: a format-version byte, then each field as 8 bytes big-endian. */
 #define SENSOR_VAL_VERSION 1
@@ -56,19 +56,23 @@ _Static_assert(sizeof(struct flow_store_sensor) == SENSOR_VAL_FIELDS * sizeof(ui
 
 #define BATCH_KEY_MAX (1 + FLOW_STORE_ID_MAX + 8 + 8)
 
-/* Format 1 kept the payloads inside LMDB and had no meta record; format 2 is this layout. */
-#define STORE_FORMAT 2
+/* Format 1 kept the payloads inside LMDB and had no meta record; format 2 kept the bare payload
+ * in each segment record, with an XXH3 of its own; format 3 is this layout. */
+#define STORE_FORMAT 3
 
 /* The "meta" value under META_KEY: format (4 bytes BE), current segment, its committed length. */
 #define META_KEY "store"
 #define META_LEN (4 + 8 + 8)
 
-/* The "batches" value: format byte, segment, offset of the record, payload length, XXH3-64. */
+/* The "batches" value: format byte, segment, offset of the record, envelope length, the
+ * envelope's XXH3-64. */
 #define BATCH_VAL_FORMAT 1
 #define BATCH_VAL_LEN    (1 + 4 * 8)
 
-/* A segment record: magic, payload length (8 bytes BE), XXH3-64 of the payload (8 bytes BE),
- * then the payload. The header lets a reader check a record without trusting the index. */
+/* A segment record: magic, envelope length (8 bytes BE), the envelope's XXH3-64 (8 bytes BE),
+ * then the wire envelope as it arrived. The header lets a reader check a record without trusting
+ * the index. Keeping the envelope, not the bare payload, lets its checksum, which the receiver
+ * has just verified, stand for the stored bytes: the loop hashes each batch once, not twice. */
 #define REC_MAGIC     "UMBS"
 #define REC_MAGIC_LEN 4
 #define REC_HDR_LEN   (REC_MAGIC_LEN + 8 + 8)
@@ -375,11 +379,11 @@ static int seg_roll(struct flow_store *st)
  * SEG_WRITER_ALIGN boundary and are padded with zeros to the next one (what O_DIRECT needs);
  * nothing reads the padding: the index gives each record's offset and length.
  */
-static int seg_append(struct flow_store *st, const void *payload, size_t len, uint8_t *val)
+static int seg_append(struct flow_store *st, const uint8_t *env, size_t len, uint8_t *val)
 {
     uint64_t need = seg_writer_pad(REC_HDR_LEN + (uint64_t)len);
-    /* A store written before records were aligned may end anywhere: start at the next
-     * boundary (the gap reads as zeros). */
+    /* Every record is padded, so the tail is on a boundary already; rounding up anyway keeps a
+     * damaged meta record's odd length from becoming a direct write O_DIRECT refuses. */
     uint64_t at = seg_writer_pad(st->tail);
     /* An empty segment takes any record, so a payload above the roll size gets its own. */
     if (st->tail > 0 && at + need > st->seg_bytes) {
@@ -388,13 +392,13 @@ static int seg_append(struct flow_store *st, const void *payload, size_t len, ui
             return rc;
         at = 0;
     }
-    uint64_t hash = XXH3_64bits(payload, len);
+    uint64_t hash = wire_checksum(env, len);
     uint8_t hdr[REC_HDR_LEN];
     memcpy(hdr, REC_MAGIC, REC_MAGIC_LEN);
     wr_be64(hdr + REC_MAGIC_LEN, (uint64_t)len);
     wr_be64(hdr + REC_MAGIC_LEN + 8, hash);
     struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
-                           {.iov_base = (void *)payload, .iov_len = len}};
+                           {.iov_base = (void *)env, .iov_len = len}};
     /* Through the page cache, start the record's writeback at once, without waiting for it: by
      * the group's fdatasync most bytes are on the disk, and the commit, which holds the ingest
      * loop, waits for the tail only. */
@@ -781,15 +785,16 @@ enum flow_store_verdict flow_store_decide(struct flow_store *st, const char *sen
 }
 
 int flow_store_apply(struct flow_store *st, const char *sensor_id, uint64_t epoch, uint64_t seq,
-                     uint64_t gap, const void *payload, size_t len, uint32_t records, bool rejected)
+                     uint64_t gap, const void *envelope, size_t len, uint32_t records,
+                     bool rejected)
 {
-    static const uint8_t no_bytes[1];
     if (st->failed != 0)
         return st->failed;
     size_t idlen = id_len(sensor_id);
-    if (st->txn == NULL || idlen == 0 || (payload == NULL && len > 0)) {
+    bool env_ok = rejected || (envelope != NULL && len >= WIRE_OVERHEAD);
+    if (st->txn == NULL || idlen == 0 || !env_ok) {
         log_err(st->log, "flow_store: apply refused: %s",
-                st->txn == NULL ? "no transaction open" : "invalid sensor id or payload");
+                st->txn == NULL ? "no transaction open" : "invalid sensor id or envelope");
         return -EINVAL;
     }
     struct flow_store_sensor s;
@@ -816,7 +821,7 @@ int flow_store_apply(struct flow_store *st, const char *sensor_id, uint64_t epoc
                  sensor_id, epoch, s.epoch);
     if (!rejected) {
         uint8_t val[BATCH_VAL_LEN];
-        rc = seg_append(st, payload != NULL ? payload : no_bytes, len, val);
+        rc = seg_append(st, envelope, len, val);
         if (rc != 0)
             return group_failed(st, rc);
         uint8_t kb[BATCH_KEY_MAX];
@@ -1104,10 +1109,11 @@ static int reader_reserve(struct seg_reader *r, size_t need)
     return 0;
 }
 
-/* Why the record at @off (@n payload bytes, XXH3 @hash, by the index) cannot be used, or NULL
- * with the record in r->buf. Sets *@rc for a failed read. */
+/* Why the record at @off (an envelope of @n bytes, XXH3 @hash, by the index) cannot be used, or
+ * NULL with the record in r->buf and its FlowBatch payload in *@payload, *@plen. Sets *@rc for a
+ * failed read. */
 static const char *reader_load(struct seg_reader *r, uint64_t off, uint64_t n, uint64_t hash,
-                               int *rc)
+                               const uint8_t **payload, size_t *plen, int *rc)
 {
     if (!reader_has(r, off, n))
         return "segment shorter than the record";
@@ -1123,8 +1129,15 @@ static const char *reader_load(struct seg_reader *r, uint64_t off, uint64_t n, u
         return "bad record magic";
     if (rd_be64(r->buf + REC_MAGIC_LEN) != n || rd_be64(r->buf + REC_MAGIC_LEN + 8) != hash)
         return "record header disagrees with the index";
-    if (XXH3_64bits(r->buf + REC_HDR_LEN, (size_t)n) != hash)
-        return "payload checksum mismatch";
+    const uint8_t *env = r->buf + REC_HDR_LEN;
+    if (wire_checksum(env, (size_t)n) != hash)
+        return "envelope checksum disagrees with the index";
+    /* The envelope's own checks: magic, version, length, type, and its XXH3 over the bytes. */
+    int wrc = wire_open(WIRE_FLOW_BATCH, env, (size_t)n, WIRE_LEN_MAX, payload, plen);
+    if (wrc == UMBRA_ECHECKSUM)
+        return "envelope checksum mismatch";
+    if (wrc != 0)
+        return "not a FlowBatch envelope";
     return NULL;
 }
 
@@ -1146,7 +1159,9 @@ static int reader_get(struct seg_reader *r, const MDB_val *v, const uint8_t **pa
         rc = reader_look(r, seg);
     if (rc != 0)
         return rc;
-    const char *why = reader_load(r, off, n, hash, &rc);
+    const uint8_t *pl = NULL;
+    size_t plen = 0;
+    const char *why = reader_load(r, off, n, hash, &pl, &plen, &rc);
     if (why != NULL) {
         log_err(r->log,
                 "flow_store: damaged batch dir=%s segment=%016" PRIx64 ".seg offset=%" PRIu64
@@ -1156,8 +1171,8 @@ static int reader_get(struct seg_reader *r, const MDB_val *v, const uint8_t **pa
     }
     if (rc != 0)
         return rc;
-    *payload = r->buf + REC_HDR_LEN;
-    *len = (size_t)n;
+    *payload = pl;
+    *len = plen;
     return 0;
 }
 

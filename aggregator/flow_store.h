@@ -32,22 +32,25 @@
  * The inputs are expected to have passed batch_check() (epoch != 0, 1 <= oldest_held <= seq);
  * other values still get a verdict by the table, never a crash.
  *
- * Layout of config.dir (store format 2; format 1, payloads inside LMDB, is refused):
+ * Layout of config.dir (store format 3; stores of formats 1, payloads inside LMDB, and 2, bare
+ * payloads in the segments, are refused):
  *   data.mdb, lock.mdb   the LMDB environment, with three databases:
  *     "batches"  key: 1-byte id length, sensor id (1..64 bytes), epoch (8 bytes BE), seq (8 bytes
  *                BE); value (33 bytes): format byte 1, then 8 bytes BE each: segment number,
- *                offset of the record in it, payload length, XXH3-64 of the payload.
+ *                offset of the record in it, envelope length, the envelope's XXH3-64 checksum
+ *                (its last 8 bytes, wire.h).
  *     "sensors"  key: sensor id; value: format-version byte, then the fields of struct
  *                flow_store_sensor in order, 8 bytes BE each.
- *     "meta"     key "store"; value: store format (4 bytes BE, 2), then 8 bytes BE each: the
+ *     "meta"     key "store"; value: store format (4 bytes BE, 3), then 8 bytes BE each: the
  *                current segment number and its committed length.
  *   NNNNNNNNNNNNNNNN.seg the segments (16 lowercase hex digits, from 1), mode 0600, append-only:
- *                records of "UMBS", payload length (8 bytes BE), XXH3-64 of the payload (8 bytes
- *                BE), then the FlowBatch protobuf payload (not the wire envelope). Each record
+ *                records of "UMBS", envelope length (8 bytes BE), the envelope's XXH3-64 (8
+ *                bytes BE), then the batch's wire envelope exactly as it arrived (wire.h: header,
+ *                FlowBatch protobuf payload, checksum), so the checksum the receiver verified
+ *                covers the stored bytes and nothing hashes a batch twice. Each record
  *                starts at a multiple of 4096 bytes and is padded with zeros to the next one
- *                (what O_DIRECT needs; at most 4 KiB per batch, 0.6 % of a 700 KB batch); a
- *                store written before records were aligned goes on at the next multiple. A new
- *                segment starts when a record would take the current one past
+ *                (what O_DIRECT needs; at most 4 KiB per batch, 0.6 % of a 700 KB batch). A
+ *                new segment starts when a record would take the current one past
  *                config.segment_bytes.
  * LMDB orders keys bytewise, so batches sort by id length, then id, epoch and seq.
  *
@@ -152,15 +155,17 @@ enum flow_store_verdict flow_store_decide(struct flow_store *st, const char *sen
 
 /*
  * flow_store_apply() - apply a batch that flow_store_decide() answered APPLY to (with @gap),
- * in the open transaction: append @payload (@len bytes, copied) to the current segment (one
- * pwritev) and index it under (sensor_id, epoch, seq), set the sensor's epoch to @epoch and its
+ * in the open transaction: append @envelope (@len bytes, copied: the batch's whole wire envelope,
+ * which wire_open() has checked; its checksum is taken, not recomputed) to the current segment
+ * and index it under (sensor_id, epoch, seq), set the sensor's epoch to @epoch and its
  * hwm to @seq, add @records and @gap to its counts. Nothing of it is durable or visible to a
  * scan before flow_store_commit(). With @rejected no payload is stored and rejected_batches
  * counts it: a batch that will never be valid must not block the ones after it. Allocates
  * nothing.
  *
  * Returns 0, or
- *   -EINVAL   no transaction open, invalid @sensor_id, @payload NULL with @len > 0, or the
+ *   -EINVAL   no transaction open, invalid @sensor_id, @envelope NULL or shorter than
+ *             WIRE_OVERHEAD (for a batch not @rejected, whose envelope is ignored), or the
  *             batch is not one decide() would answer APPLY to with this @gap; the transaction
  *             stays open and unchanged;
  *   -ENOSPC   the LMDB map is full ("raise store.map_size", logged) or the disk is ("disk
@@ -173,7 +178,7 @@ enum flow_store_verdict flow_store_decide(struct flow_store *st, const char *sen
  * flow_store_begin() and flow_store_apply() return it and flow_store_decide() FLOW_STORE_ERROR.
  */
 int flow_store_apply(struct flow_store *st, const char *sensor_id, uint64_t epoch, uint64_t seq,
-                     uint64_t gap, const void *payload, size_t len, uint32_t records,
+                     uint64_t gap, const void *envelope, size_t len, uint32_t records,
                      bool rejected);
 
 /*
@@ -207,8 +212,9 @@ int flow_store_sensor_get(struct flow_store *st, const char *sensor_id,
 struct flow_store_batch {
     const char *sensor_id; /* NUL-terminated */
     uint64_t epoch, seq;
-    const uint8_t *payload; /* the FlowBatch protobuf payload, read from its segment and
-                             * checked against its XXH3-64, in the scan's buffer */
+    const uint8_t *payload; /* the FlowBatch protobuf payload, read from its segment, its
+                             * envelope checked (wire_open(): XXH3-64 and header), in the
+                             * scan's buffer */
     size_t len;
 };
 
@@ -225,8 +231,9 @@ typedef int flow_store_sensor_fn(void *ctx, const char *sensor_id,
  *
  * Returns 0 after the last batch, @fn's non-zero value if it stopped the scan, or (logged)
  * -ENOENT (no store in @dir), -EIO (LMDB failure, a store of another format, a malformed key
- * or index value, or a damaged payload: its segment missing or too short, its record header or
- * its XXH3-64 wrong; the log names the segment and offset), -ENOMEM, or another negative errno.
+ * or index value, or a damaged batch: its segment missing or too short, its record header, its
+ * envelope or its XXH3-64 wrong; the log names the segment and offset), -ENOMEM, or another
+ * negative errno.
  * The batches before a damaged one have been passed to @fn.
  */
 int flow_store_scan(const char *dir, flow_store_batch_fn *fn, void *ctx, struct log *log);

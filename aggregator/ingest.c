@@ -507,13 +507,13 @@ static void store_failed(struct ingest *in)
 }
 
 static int apply(struct ingest *in, const struct batch_check_header *b, uint64_t gap,
-                 const uint8_t *payload_in, size_t len, bool rejected)
+                 const uint8_t *env_in, size_t len, bool rejected)
 {
-    const void *payload = rejected ? NULL : payload_in;
-    size_t plen = rejected ? 0 : len;
+    const void *env = rejected ? NULL : env_in;
+    size_t elen = rejected ? 0 : len;
     uint32_t records = rejected ? 0 : (uint32_t)b->n_records;
-    int rc = flow_store_apply(in->store, b->sensor_id, b->stream_epoch, b->sequence, gap, payload,
-                              plen, records, rejected);
+    int rc = flow_store_apply(in->store, b->sensor_id, b->stream_epoch, b->sequence, gap, env, elen,
+                              records, rejected);
     if (rc == -EINVAL) {
         /* decide() said APPLY with this gap, so the store and this module disagree: a bug. */
         in->st.store_failures++;
@@ -540,7 +540,7 @@ static int apply(struct ingest *in, const struct batch_check_header *b, uint64_t
 /* Decide, apply and queue the ack of a batch whose sender is authorised; @cause from batch_check
  * (BATCH_OK or a cause with a usable sensor id). */
 static void decide_batch(struct ingest *in, zmq_msg_t *rid, const struct batch_check_header *b,
-                         enum batch_check_cause cause, const char *why, const uint8_t *payload,
+                         enum batch_check_cause cause, const char *why, const uint8_t *env,
                          size_t len)
 {
     if (in->group_failed) {
@@ -562,7 +562,7 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const struct batch_c
                               announced_epoch(in, b->sensor_id), b->sequence, b->oldest_held,
                               &expected, &gap)) {
     case FLOW_STORE_APPLY:
-        if (apply(in, b, gap, payload, len, cause != BATCH_OK) != 0)
+        if (apply(in, b, gap, env, len, cause != BATCH_OK) != 0)
             return;
         if (cause != BATCH_OK) {
             in->grp.batches_rejected++;
@@ -628,7 +628,8 @@ static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const ui
             return;
     }
     sensor_touch(in, b.sensor_id);
-    decide_batch(in, rid, &b, cause, why, payload, plen);
+    /* The store keeps the whole envelope: its checksum, verified above, covers the payload. */
+    decide_batch(in, rid, &b, cause, why, buf, len);
 }
 
 /* ---- hello, heartbeat ------------------------------------------------------------------------ */

@@ -7,8 +7,8 @@
 #   --runs N       rounds, each running every mode once per sender count (default 3)
 #   --senders L    sender process counts, space-separated (default "1 4 16")
 #   --no-doc       print the report only; do not refresh the section in docs/BENCHMARKS.md
-#   --profile      afterwards, one more ingest run with the most senders under perf record -g;
-#                  the report goes to BENCH_DIR/perf-ingest.txt
+#   --profile      afterwards, one more ingest and one more raw run with the most senders, the
+#                  receiver under perf record -g; reports in BENCH_DIR/perf-{ingest,raw}.txt
 # Environment (defaults in brackets):
 #   BENCH_BUILD      build directory, Release, tests off [build-bench]
 #   BENCH_DIR        keys, the aggregator's store (must be a disk, not tmpfs) [BENCH_BUILD/transport]
@@ -333,26 +333,37 @@ EOF
 
 echo "$report"
 
-# 6. The profile: one more ingest run with the most senders, the aggregator under perf.
-if [ "$profile" = 1 ]; then
-    command -v perf >/dev/null || die "--profile needs perf"
-    say "profiling one ingest run with $max_senders senders"
-    perf_out=$bdir/perf-ingest.data
+# 6. The profiles: one more run of each receiver with the most senders, under perf. Samples
+# come at a fixed rate of CPU time, so samples per record compare the two receivers' costs.
+profile_one() {
+    local mode=$1 prog=$2 perf_out=$bdir/perf-$1.data
+    say "profiling one $mode run with $max_senders senders"
     (
-        while [ -z "$(pgrep -f "$agg --keys $keys" || true)" ]; do sleep 0.05; done
-        p=$(pgrep -f "$agg --keys $keys" | head -n 1)
+        while [ -z "$(pgrep -f "$prog --" || true)" ]; do sleep 0.05; done
+        p=$(pgrep -f "$prog --" | head -n 1)
         while [ ! -e "$work/run/go" ]; do sleep 0.01; done
         perf record -g -o "$perf_out" -p "$p" >/dev/null 2>&1
     ) &
     perf_pid=$!
-    run_one ingest "$max_senders"
+    run_one "$mode" "$max_senders"
     wait "$perf_pid" || true
     # Self time per thread, library and symbol: the call chains of a build without frame
     # pointers are not worth printing.
-    perf report -i "$perf_out" --no-children --sort comm,dso,symbol --stdio -g none 2>/dev/null |
-        grep -v '^#' | grep '%' | head -n 60 >"$bdir/perf-ingest.txt" || true
-    say "perf report: $bdir/perf-ingest.txt"
-    head -n 25 "$bdir/perf-ingest.txt" >&2
+    {
+        echo "# $mode, $max_senders senders, $records records: samples by thread and library"
+        perf report -i "$perf_out" --no-children --sort comm,dso --stdio -g none -n 2>/dev/null |
+            grep -v '^#' | grep '%' | head -n 15
+        echo "# by symbol"
+        perf report -i "$perf_out" --no-children --sort comm,dso,symbol --stdio -g none 2>/dev/null |
+            grep -v '^#' | grep '%' | head -n 60
+    } >"$bdir/perf-$mode.txt" || true
+    say "perf report: $bdir/perf-$mode.txt"
+    head -n 20 "$bdir/perf-$mode.txt" >&2
+}
+if [ "$profile" = 1 ]; then
+    command -v perf >/dev/null || die "--profile needs perf"
+    profile_one ingest "$agg"
+    profile_one raw "$sink"
 fi
 
 # 7. The section of docs/BENCHMARKS.md between the transport-bench markers.

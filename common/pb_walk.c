@@ -112,6 +112,17 @@ static unsigned high_bits(uint64_t w)
 }
 
 /*
+ * How many of the 8 bytes in @w have their high bit clear. Each such byte leaves a 1 in its
+ * lowest bit; the multiplier sums the eight bytes into the top one (at most 8: no carry). Not
+ * __builtin_popcount: the x86-64 baseline has no POPCNT, and the libgcc call was 1 % of ingest.
+ */
+static size_t ends_in(uint64_t w)
+{
+    uint64_t ends = (~w & UINT64_C(0x8080808080808080)) >> 7;
+    return (size_t)((ends * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/*
  * Elements of a packed run of varints, or 0 with *@ok false when the run is malformed: it ends
  * inside a varint, or a varint runs past PB_VARINT_MAX bytes (protobuf-c's scan_varint() refuses
  * both). An element ends at each byte whose high bit is clear, so the count is those bytes; the
@@ -122,7 +133,8 @@ static size_t packed_varints(const uint8_t *p, size_t len, bool *ok)
 {
     size_t n = 0, run = 0, i = 0; /* run: continuation bytes since the last end */
     for (; i + 8 <= len; i += 8) {
-        unsigned m = high_bits(rd_le64(p + i));
+        uint64_t w = rd_le64(p + i);
+        unsigned m = high_bits(w);
         if (m == 0) {
             n += 8;
             run = 0;
@@ -134,7 +146,7 @@ static size_t packed_varints(const uint8_t *p, size_t len, bool *ok)
                 goto bad;
             continue;
         }
-        n += 8 - (size_t)__builtin_popcount(m);
+        n += ends_in(w);
         /* The bytes before the word's first end continue the previous varint; a run inside the
          * word is at most 6 bytes; the bytes after its last end begin the next. */
         if (run + (size_t)__builtin_ctz(~m) >= PB_VARINT_MAX)

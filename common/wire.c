@@ -281,6 +281,13 @@ int wire_open(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_
     return 0;
 }
 
+uint64_t wire_checksum(const uint8_t *buf, size_t len)
+{
+    if (buf == NULL || len < WIRE_OVERHEAD)
+        return 0;
+    return rd_be64(buf + len - WIRE_TRAILER_LEN);
+}
+
 int wire_unpack(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_len,
                 ProtobufCAllocator *alloc, ProtobufCMessage **out)
 {

@@ -165,6 +165,13 @@ int wire_open(enum wire_type expect, const uint8_t *buf, size_t len, size_t max_
               const uint8_t **payload, size_t *payload_len);
 
 /*
+ * wire_checksum() - the XXH3 checksum an envelope carries (its last 8 bytes), not recomputed: for
+ * a receiver that keeps an envelope wire_open() has checked and wants its checksum as well (the
+ * flow store indexes it). 0 when @len is below WIRE_OVERHEAD or @buf is NULL.
+ */
+uint64_t wire_checksum(const uint8_t *buf, size_t len);
+
+/*
  * wire_free() - free a message from wire_unpack(). @alloc must be the allocator given to
  * wire_unpack() (NULL if that was NULL). NULL-safe.
  */

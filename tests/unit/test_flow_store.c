@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "aggregator/flow_store.h"
+#include "common/wire.h"
 #include "tests/unit/support/tmpfile.h"
 
 #define MAP_SIZE (8u << 20)
@@ -38,10 +39,32 @@ static struct flow_store *open_store(const char *dir, uint64_t map_size)
     return flow_store_create(&cfg, NULL);
 }
 
+/*
+ * flow_store_apply() with the payload @len bytes at @payload put in a FlowBatch envelope first
+ * (wire.h: 12 bytes of header before it, the XXH3 checksum after), as ingest passes it; @payload
+ * NULL passes no envelope at all. The store never decodes a payload, so text will do.
+ */
+static int apply_env(struct flow_store *st, const char *id, uint64_t epoch, uint64_t seq,
+                     uint64_t gap, const void *payload, size_t len, uint32_t records, bool rejected)
+{
+    if (payload == NULL)
+        return flow_store_apply(st, id, epoch, seq, gap, NULL, 0, records, rejected);
+    uint8_t *env = malloc(len + WIRE_OVERHEAD);
+    assert_non_null(env);
+    memcpy(env + WIRE_HEADER_LEN, payload, len);
+    size_t elen = 0;
+    assert_int_equal(wire_seal(WIRE_FLOW_BATCH, env, len, len + WIRE_OVERHEAD, &elen), 0);
+    int rc = flow_store_apply(st, id, epoch, seq, gap, env, elen, records, rejected);
+    free(env);
+    return rc;
+}
+
 /* Records start on 4 KiB boundaries and are padded to the next (flow_store.h): a record of a
- * payload of n bytes takes REC(n) bytes, the 20-byte header included. */
-#define BLOCK  4096
-#define REC(n) ((((n) + 20 + BLOCK - 1) / BLOCK) * BLOCK)
+ * payload of n bytes takes REC(n) bytes, with the record's 20-byte header and the envelope's 20
+ * bytes. */
+#define BLOCK   4096
+#define REC_HDR 20
+#define REC(n)  ((((n) + REC_HDR + WIRE_OVERHEAD + BLOCK - 1) / BLOCK) * BLOCK)
 
 /* Small segments, three blocks, so that a few short payloads roll over several of them. */
 #define SEG_BYTES (3 * BLOCK)
@@ -120,8 +143,8 @@ static void apply_one(struct flow_store *st, const char *id, uint64_t epoch, uin
     assert_int_equal(flow_store_decide(st, id, epoch, 0, seq, oldest_held, &expected, &gap),
                      FLOW_STORE_APPLY);
     assert_int_equal(expected, 0);
-    assert_int_equal(
-            flow_store_apply(st, id, epoch, seq, gap, payload, strlen(payload), records, false), 0);
+    assert_int_equal(apply_env(st, id, epoch, seq, gap, payload, strlen(payload), records, false),
+                     0);
 }
 
 /* flow_store_decide() for a sensor whose Hello announced stream epoch @announced (0: none). */
@@ -179,7 +202,7 @@ static void test_flow_store_answers_duplicate_at_or_below_hwm(void **state)
     assert_int_equal(decide(fx->st, "s1", 100, 3, 2, NULL, NULL), FLOW_STORE_DUPLICATE);
     assert_int_equal(decide(fx->st, "s1", 100, 4, 4, NULL, NULL), FLOW_STORE_APPLY);
     /* Applying what decide() calls a duplicate is refused and changes nothing. */
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 3, 0, "x", 1, 1, false), -EINVAL);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 3, 0, "x", 1, 1, false), -EINVAL);
     assert_int_equal(flow_store_commit(fx->st), 0);
     struct flow_store_sensor s;
     assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
@@ -204,7 +227,7 @@ static void test_flow_store_waits_for_a_batch_the_sensor_still_holds(void **stat
     assert_int_equal(decide(fx->st, "s2", 7, 4, 2, &expected, NULL), FLOW_STORE_WAIT);
     assert_int_equal(expected, 1);
     /* Applying a waiting batch anyway is refused. */
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 5, 0, "x", 1, 1, false), -EINVAL);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 5, 0, "x", 1, 1, false), -EINVAL);
     assert_int_equal(flow_store_commit(fx->st), 0);
 }
 
@@ -220,8 +243,8 @@ static void test_flow_store_accepts_a_gap_the_sensor_dropped(void **state)
     assert_int_equal(gap, 2);
     assert_int_equal(expected, 0);
     /* The gap must be the one decide() gave. */
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 5, 1, "x", 1, 1, false), -EINVAL);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 5, gap, "five", 4, 10, false), 0);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 5, 1, "x", 1, 1, false), -EINVAL);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 5, gap, "five", 4, 10, false), 0);
     assert_int_equal(flow_store_commit(fx->st), 0);
     struct flow_store_sensor s;
     assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
@@ -261,7 +284,7 @@ static void test_flow_store_refuses_stale_epoch_and_restarts_on_new_one(void **s
     assert_int_equal(s.records, 5);
     assert_int_equal(flow_store_begin(fx->st), 0);
     assert_int_equal(decide(fx->st, "s1", 100, 4, 4, NULL, NULL), FLOW_STORE_STALE);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 4, 0, "x", 1, 1, false), -EINVAL);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 4, 0, "x", 1, 1, false), -EINVAL);
     assert_int_equal(decide(fx->st, "s1", 200, 1, 1, NULL, NULL), FLOW_STORE_DUPLICATE);
     flow_store_abort(fx->st);
 }
@@ -294,11 +317,11 @@ static void test_flow_store_announced_older_epoch_starts_a_new_stream(void **sta
     assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 3, 2, &expected, NULL),
                      FLOW_STORE_WAIT);
     assert_int_equal(expected, 1);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 1, 0, "new", 3, 1, false), 0);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 1, 0, "new", 3, 1, false), 0);
     assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 1, 1, NULL, NULL),
                      FLOW_STORE_DUPLICATE);
     assert_int_equal(decide_announced(fx->st, "s1", 100, 100, 2, 2, NULL, &gap), FLOW_STORE_APPLY);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 2, gap, "new", 3, 1, false), 0);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 2, gap, "new", 3, 1, false), 0);
     assert_int_equal(flow_store_commit(fx->st), 0);
     struct flow_store_sensor s;
     assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
@@ -319,7 +342,7 @@ static void test_flow_store_announced_older_epoch_starts_a_new_stream(void **sta
     assert_int_equal(gap, 3);
     /* A lower epoch applied without decide()'s announcement is still refused if it is not
      * next in line from hwm 0. */
-    assert_int_equal(flow_store_apply(fx->st, "s1", 50, 2, 0, "x", 1, 1, false), -EINVAL);
+    assert_int_equal(apply_env(fx->st, "s1", 50, 2, 0, "x", 1, 1, false), -EINVAL);
     flow_store_abort(fx->st);
 }
 
@@ -358,7 +381,7 @@ static void test_flow_store_abort_forgets_the_whole_txn(void **state)
     assert_int_equal(flow_store_sensor_get(fx->st, "s2", &s), -ENOENT);
     /* Without a transaction nothing is decided or applied. */
     assert_int_equal(decide(fx->st, "s1", 100, 2, 2, NULL, NULL), FLOW_STORE_ERROR);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 2, 0, "x", 1, 1, false), -EINVAL);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 2, 0, "x", 1, 1, false), -EINVAL);
     assert_int_equal(flow_store_begin(fx->st), 0);
     assert_int_equal(decide(fx->st, "s1", 100, 2, 2, NULL, NULL), FLOW_STORE_APPLY);
     flow_store_abort(fx->st);
@@ -426,11 +449,11 @@ static void test_flow_store_rejected_batch_moves_hwm_without_payload(void **stat
     assert_int_equal(flow_store_begin(fx->st), 0);
     apply_one(fx->st, "s1", 100, 1, 1, "one", 1);
     assert_int_equal(decide(fx->st, "s1", 100, 2, 2, &expected, &gap), FLOW_STORE_APPLY);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 2, gap, "bad", 3, 50, true), 0);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 2, gap, "bad", 3, 50, true), 0);
     /* Batch 3 is not blocked by the rejected 2. */
     apply_one(fx->st, "s1", 100, 3, 3, "three", 1);
     assert_int_equal(decide(fx->st, "s1", 100, 6, 6, &expected, &gap), FLOW_STORE_APPLY);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 6, gap, NULL, 0, 0, true), 0);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 6, gap, NULL, 0, 0, true), 0);
     assert_int_equal(flow_store_commit(fx->st), 0);
     struct flow_store_sensor s;
     assert_int_equal(flow_store_sensor_get(fx->st, "s1", &s), 0);
@@ -551,11 +574,11 @@ static void test_flow_store_full_map_fails_the_group(void **state)
     assert_int_equal(flow_store_begin(fx->st), 0);
     int rc = 0;
     for (uint64_t seq = 2; rc == 0 && seq < 200000; seq++)
-        rc = flow_store_apply(fx->st, "s1", 100, seq, 0, "x", 1, 1, false);
+        rc = apply_env(fx->st, "s1", 100, seq, 0, "x", 1, 1, false);
     assert_int_equal(rc, -ENOSPC);
     /* The group stays failed until commit reports it, so nothing of it can be acked. */
     assert_int_equal(decide(fx->st, "s1", 100, 3, 3, NULL, NULL), FLOW_STORE_ERROR);
-    assert_int_equal(flow_store_apply(fx->st, "s1", 100, 3, 0, "x", 1, 1, false), -ENOSPC);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 3, 0, "x", 1, 1, false), -ENOSPC);
     assert_int_equal(flow_store_begin(fx->st), -ENOSPC);
     assert_int_equal(flow_store_commit(fx->st), -ENOSPC);
     struct flow_store_sensor s;
@@ -583,7 +606,7 @@ static void test_flow_store_refuses_invalid_sensor_ids(void **state)
     assert_int_equal(flow_store_begin(fx->st), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(decide(fx->st, bad[i], 1, 1, 1, NULL, NULL), FLOW_STORE_ERROR);
-        assert_int_equal(flow_store_apply(fx->st, bad[i], 1, 1, 0, "x", 1, 1, false), -EINVAL);
+        assert_int_equal(apply_env(fx->st, bad[i], 1, 1, 0, "x", 1, 1, false), -EINVAL);
         assert_int_equal(flow_store_sensor_get(fx->st, bad[i], &s), -EINVAL);
     }
     /* 64 bytes is the longest valid id. */
@@ -626,13 +649,13 @@ static void test_flow_store_create_checks_config_and_makes_the_dir(void **state)
     assert_int_equal(rmdir(path), 0);
 }
 
-/* Payloads of varied lengths for the roll test. With the 20-byte record header, 12268 bytes fill
- * a segment of three blocks exactly, 12269 and ROLL_MAX bytes are records larger than a segment,
- * 4076 bytes fill one block and 4077 take two. */
+/* Payloads of varied lengths for the roll test. With the 20-byte record header and the
+ * envelope's 20 bytes, 12248 bytes fill a segment of three blocks exactly, 12249 and ROLL_MAX
+ * bytes are records larger than a segment, 4056 bytes fill one block and 4057 take two. */
 #define ROLL_N   13
 #define ROLL_MAX 20000
-static const size_t roll_len[ROLL_N] = {3,    4077, 30, 1,     0, ROLL_MAX, 12268,
-                                        4076, 12,   12, 12269, 7, 20};
+static const size_t roll_len[ROLL_N] = {3,    4057, 30, 1,     0, ROLL_MAX, 12248,
+                                        4056, 12,   12, 12249, 7, 20};
 
 static void roll_payload(size_t i, uint8_t *out)
 {
@@ -665,7 +688,7 @@ static void apply_roll(struct flow_store *st, size_t i)
 {
     uint8_t p[ROLL_MAX];
     roll_payload(i, p);
-    assert_int_equal(flow_store_apply(st, "s1", 100, i + 1, 0, p, roll_len[i], 1, false), 0);
+    assert_int_equal(apply_env(st, "s1", 100, i + 1, 0, p, roll_len[i], 1, false), 0);
 }
 
 static void test_flow_store_scan_returns_payloads_across_segment_rolls(void **state)
@@ -696,7 +719,7 @@ static void test_flow_store_scan_returns_payloads_across_segment_rolls(void **st
     uint64_t segs = 0;
     while (seg_size(&fx->dir, segs + 1) >= 0) {
         long long size = seg_size(&fx->dir, segs + 1);
-        assert_true(size <= SEG_BYTES || size == REC(12269) || size == REC(ROLL_MAX));
+        assert_true(size <= SEG_BYTES || size == REC(12249) || size == REC(ROLL_MAX));
         assert_int_equal(size % BLOCK, 0);
         segs++;
     }
@@ -722,9 +745,9 @@ static int child_crash(const struct tmpdir *dir)
     struct flow_store *st = open_small_segments(dir->path);
     if (st == NULL || flow_store_begin(st) != 0)
         return 1;
-    if (flow_store_apply(st, "s1", 100, 2, 0, "two", 3, 1, false) != 0)
+    if (apply_env(st, "s1", 100, 2, 0, "two", 3, 1, false) != 0)
         return 2;
-    if (flow_store_apply(st, "s1", 100, 3, 0, long_payload, sizeof(long_payload), 1, false) != 0)
+    if (apply_env(st, "s1", 100, 3, 0, long_payload, sizeof(long_payload), 1, false) != 0)
         return 2;
     if (wait_seg_size(dir, 1, 2 * REC(3)) != 2 * REC(3) ||
         wait_seg_size(dir, 2, REC(BLOCK)) != REC(BLOCK))
@@ -795,8 +818,8 @@ static void test_flow_store_abort_cuts_the_appended_bytes(void **state)
     static char two_blocks[BLOCK];
     memset(two_blocks, 'f', sizeof(two_blocks) - 1);
     assert_int_equal(flow_store_begin(fx->st), 0);
-    assert_int_equal(
-            flow_store_apply(fx->st, "s1", 100, 2, 0, two_blocks, sizeof(two_blocks), 1, false), 0);
+    assert_int_equal(apply_env(fx->st, "s1", 100, 2, 0, two_blocks, sizeof(two_blocks), 1, false),
+                     0);
     apply_one(fx->st, "s1", 100, 3, 3, "3rd", 1);
     assert_int_equal(wait_seg_size(&fx->dir, 1, REC(3) + REC(BLOCK)), REC(3) + REC(BLOCK));
     assert_int_equal(wait_seg_size(&fx->dir, 2, committed), committed);
@@ -841,8 +864,9 @@ static void test_flow_store_scan_fails_on_a_damaged_payload(void **state)
     assert_int_equal(flow_store_commit(fx->st), 0);
     flow_store_destroy(&fx->st);
     assert_int_equal(seg_size(&fx->dir, 1), 2 * REC(3));
-    /* Where "two" ends: its record is the second block, header first. */
-    long long end = REC(3) + 20 + 3;
+    /* Where "two" ends: its record is the second block, the record's header and the envelope's
+     * first. The envelope's checksum follows. */
+    long long end = REC(3) + REC_HDR + WIRE_HEADER_LEN + 3;
 
     /* The last byte of "two": the batch before it is passed on, never the damaged one. */
     uint8_t old = poke(&fx->dir, end - 1, 'X');
@@ -850,8 +874,21 @@ static void test_flow_store_scan_fails_on_a_damaged_payload(void **state)
     assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
     assert_int_equal(sn.n, 1);
     assert_string_equal(sn.payload[0], "one");
-    /* The first record's magic. */
+    /* The envelope's checksum, which the index holds too. */
     poke(&fx->dir, end - 1, old);
+    old = poke(&fx->dir, end, 0);
+    poke(&fx->dir, end, (uint8_t)~old);
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    assert_int_equal(sn.n, 1);
+    poke(&fx->dir, end, old);
+    /* The first envelope's type, made a Hello's: its checksum covers the header. */
+    old = poke(&fx->dir, REC_HDR + 5, WIRE_HELLO);
+    memset(&sn, 0, sizeof(sn));
+    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    assert_int_equal(sn.n, 0);
+    poke(&fx->dir, REC_HDR + 5, old);
+    /* The first record's magic. */
     old = poke(&fx->dir, 0, 'X');
     memset(&sn, 0, sizeof(sn));
     assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
@@ -903,16 +940,20 @@ static void test_flow_store_refuses_a_store_of_another_format(void **state)
     assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
     assert_int_equal(sn.n, 0);
 
-    /* Format 3, by a newer build: the meta record as flow_store.h describes it. */
-    fresh_dir(fx);
-    fx->st = open_store(fx->dir.path, MAP_SIZE);
-    assert_non_null(fx->st);
-    flow_store_destroy(&fx->st);
-    uint8_t meta[20] = {0, 0, 0, 3};
-    meta[11] = 1; /* segment 1 */
-    raw_put(fx->dir.path, "meta", "store", 5, meta, sizeof(meta));
-    assert_null(open_store(fx->dir.path, MAP_SIZE));
-    assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    /* Format 2 (bare payloads in the segments), by an older build, and format 4, by a newer
+     * one: the meta record as flow_store.h describes it. */
+    const uint8_t other[] = {2, 4};
+    for (size_t i = 0; i < sizeof(other); i++) {
+        fresh_dir(fx);
+        fx->st = open_store(fx->dir.path, MAP_SIZE);
+        assert_non_null(fx->st);
+        flow_store_destroy(&fx->st);
+        uint8_t meta[20] = {0, 0, 0, other[i]};
+        meta[11] = 1; /* segment 1 */
+        raw_put(fx->dir.path, "meta", "store", 5, meta, sizeof(meta));
+        assert_null(open_store(fx->dir.path, MAP_SIZE));
+        assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
+    }
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

@@ -583,6 +583,11 @@ static void test_envelope_is_laid_out_as_documented(void **state)
     uint8_t sealed[64];
     assert_int_equal(seal(sealed, 1, WIRE_ACK, 0, want + 12, 7), len);
     assert_memory_equal(sealed, buf, len);
+
+    /* wire_checksum() reads the trailer: the XXH3 computed here, nothing for a short buffer. */
+    assert_true(wire_checksum(buf, len) == XXH3_64bits(want, sizeof(want)));
+    assert_true(wire_checksum(buf, WIRE_OVERHEAD - 1) == 0);
+    assert_true(wire_checksum(NULL, len) == 0);
 }
 
 /* ---- what unpack refuses ------------------------------------------------------------------ */

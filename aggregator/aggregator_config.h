@@ -21,6 +21,8 @@ struct aggregator_config {
     uint64_t max_message;         /* ingest.max_message: bytes */
     int64_t max_records;          /* ingest.max_records: per batch */
     int64_t group_commit;         /* ingest.group_commit: batches per LMDB transaction */
+    int64_t group_fill;           /* ingest.group_fill: a smaller group waits to fill */
+    uint64_t group_wait;          /* ingest.group_wait: ns a group may wait to fill */
     uint64_t silence_timeout;     /* ingest.silence_timeout: ns */
     uint64_t zmq_heartbeat;       /* ingest.zmq_heartbeat: ns, 0 = off */
     char store_dir[1024];         /* store.dir: LMDB environment directory */

@@ -79,7 +79,7 @@ static const char *const unauth_reasons[UNAUTH_COUNT] = {
         "the connection's key is no longer in the allow-list",
 };
 
-enum handle_bit { H_ROUTER, H_ZAP, H_MON, H_IDLE, H_TIMER, H_COUNT };
+enum handle_bit { H_ROUTER, H_ZAP, H_MON, H_IDLE, H_TIMER, H_FILL, H_COUNT };
 
 struct ingest_stats {
     uint64_t messages;
@@ -156,6 +156,8 @@ struct ingest {
     uint32_t n_bound;
     uint64_t max_message;
     uint32_t group_max;
+    uint32_t group_fill;
+    uint64_t group_wait_ns;
     uint64_t silence_ns;
     struct batch_check_limits limits;
 
@@ -166,11 +168,14 @@ struct ingest {
     uv_poll_t router_poll, zap_poll, mon_poll;
     uv_idle_t idle;
     uv_timer_t timer;
+    uv_timer_t fill;  /* a group waiting to fill: the socket is read on this timer, not polled */
     unsigned handles; /* bit per libuv handle initialised (enum handle_bit), closed at destroy */
     unsigned closing; /* close callbacks still to come */
 
     struct arena arena;
     bool txn_open;     /* a flow_store transaction is open in this group */
+    uint32_t group_n;  /* messages in the open group */
+    uint64_t group_t0; /* monotonic ns of its first message */
     bool group_failed; /* the store failed in this group: nothing of it is acked */
     struct group_counts grp;
     struct pending_ack *acks;
@@ -813,19 +818,23 @@ static void finish_group(struct ingest *in)
     in->group_failed = false;
 }
 
-/* Read and handle up to group_max messages as one group; true when more input waits. */
+/*
+ * Read and handle messages into the open group until it holds group_max or the socket runs dry;
+ * then end the group (commit, acks), unless it may still wait to fill (ingest.h, group commit).
+ * True when more input waits now.
+ */
 static bool run_group(struct ingest *in)
 {
-    uint32_t n = 0;
-    while (n < in->group_max && transport_readable(in->router)) {
+    while (in->group_n < in->group_max && transport_readable(in->router)) {
         zmq_msg_t part[2];
         size_t frames;
         zmq_msg_init(&part[0]);
         zmq_msg_init(&part[1]);
         int rc = recv_frames(in->router, part, 2, &frames);
         if (rc == 0) {
+            if (in->group_n++ == 0)
+                in->group_t0 = clock_mono_ns();
             handle_message(in, part, frames);
-            n++;
         }
         zmq_msg_close(&part[0]);
         zmq_msg_close(&part[1]);
@@ -833,22 +842,82 @@ static bool run_group(struct ingest *in)
         if (rc != 0)
             break;
     }
+    if (in->group_n == 0)
+        return false;
+    if (in->group_n < in->group_fill && in->group_n < in->group_max &&
+        clock_mono_ns() - in->group_t0 < in->group_wait_ns)
+        return false; /* the caller lets it fill */
     finish_group(in);
+    in->group_n = 0;
     /* Sending may have consumed the socket's edge: ask again rather than wait for one. */
     return transport_readable(in->router);
 }
 
 static void on_idle(uv_idle_t *h);
+static void on_fill(uv_timer_t *t);
+static void on_router(uv_poll_t *h, int status, int events);
 
-/* One group now; if input remains, the next group runs on the next loop turn, after the other
- * handles (ZAP, timers, signals) have had theirs. */
+static void log_poll_error(struct ingest *in, const char *what, int status)
+{
+    if (in->logged_poll)
+        return;
+    in->logged_poll = true;
+    log_err(in->log, "ingest: polling the %s socket: %s", what, uv_strerror(status));
+}
+
+/* Until the next read of a filling group: a quarter of the wait, or what is left of it (rounded
+ * up: libuv counts milliseconds), so that the group commits when its wait is over, not later. */
+static uint64_t fill_tick_ms(const struct ingest *in)
+{
+    uint64_t tick = in->group_wait_ns / 4;
+    uint64_t age = clock_mono_ns() - in->group_t0;
+    uint64_t left = age < in->group_wait_ns ? in->group_wait_ns - age : 0;
+    uint64_t ns = left < tick ? left : tick;
+    uint64_t ms = (ns + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
+    return ms > 0 ? ms : 1;
+}
+
+/*
+ * One group now; if input remains, the next group runs on the next loop turn, after the other
+ * handles (ZAP, timers, signals) have had theirs. A group left open to fill stops the socket's
+ * poll and reads it on the fill timer instead: polled, the loop would wake for every message
+ * and commit the group as small as before; on the timer, the messages that arrive meanwhile are
+ * read in one go, the ZeroMQ I/O thread meanwhile runs undisturbed.
+ */
 static void serve_router(struct ingest *in)
 {
-    if (run_group(in)) {
+    bool more = run_group(in);
+    bool filling = in->group_n > 0;
+    if (more) {
         if (!uv_is_active((uv_handle_t *)&in->idle))
             uv_idle_start(&in->idle, on_idle);
     } else if (uv_is_active((uv_handle_t *)&in->idle)) {
         uv_idle_stop(&in->idle);
+    }
+    if (filling) {
+        if (uv_is_active((uv_handle_t *)&in->router_poll))
+            uv_poll_stop(&in->router_poll);
+        /* One-shot, re-armed after every read (restarting an armed timer is allowed). */
+        int rc = uv_timer_start(&in->fill, on_fill, fill_tick_ms(in), 0);
+        if (rc != 0) {
+            /* Cannot wait: end the group now rather than leave it open. */
+            log_err(in->log, "ingest: uv_timer_start(fill): %s", uv_strerror(rc));
+            finish_group(in);
+            in->group_n = 0;
+            filling = false;
+        }
+    }
+    if (!filling) {
+        if (uv_is_active((uv_handle_t *)&in->fill))
+            uv_timer_stop(&in->fill);
+        if (!uv_is_active((uv_handle_t *)&in->router_poll)) {
+            int rc = uv_poll_start(&in->router_poll, UV_READABLE, on_router);
+            if (rc != 0)
+                log_poll_error(in, "ingest", rc);
+            /* A message that came while the poll was off has signalled nobody. */
+            if (!more && transport_readable(in->router) && !uv_is_active((uv_handle_t *)&in->idle))
+                uv_idle_start(&in->idle, on_idle);
+        }
     }
 }
 
@@ -857,12 +926,9 @@ static void on_idle(uv_idle_t *h)
     serve_router(h->data);
 }
 
-static void log_poll_error(struct ingest *in, const char *what, int status)
+static void on_fill(uv_timer_t *t)
 {
-    if (in->logged_poll)
-        return;
-    in->logged_poll = true;
-    log_err(in->log, "ingest: polling the %s socket: %s", what, uv_strerror(status));
+    serve_router(t->data);
 }
 
 static void on_router(uv_poll_t *h, int status, int events)
@@ -1091,6 +1157,8 @@ static int copy_config(struct ingest *in, const struct ingest_config *cfg)
     in->n_bound = cfg->n_listen;
     in->max_message = cfg->max_message;
     in->group_max = cfg->group_max;
+    in->group_fill = cfg->group_fill;
+    in->group_wait_ns = cfg->group_wait_ns;
     in->silence_ns = cfg->silence_ns;
     in->limits.max_records = cfg->max_records;
     in->store = cfg->store;
@@ -1183,6 +1251,9 @@ static int start_loop(struct ingest *in)
     uv_timer_init(in->loop, &in->timer);
     in->handles |= 1u << H_TIMER;
     in->timer.data = in;
+    uv_timer_init(in->loop, &in->fill);
+    in->handles |= 1u << H_FILL;
+    in->fill.data = in;
     /* Check at least twice per silence timeout, and at most once a second. */
     uint64_t ms = in->silence_ns / 2 / CLOCK_NS_PER_MS;
     ms = ms > 1000 ? 1000 : ms < 10 ? 10 : ms;
@@ -1252,15 +1323,20 @@ void ingest_destroy(struct ingest **ip)
     struct ingest *in = ip ? *ip : NULL;
     if (in == NULL)
         return;
-    /* A group ends (commit, acks) in the callback that began it; this only guards a failed
-     * create or a misuse, and nothing of an aborted transaction was acknowledged. */
+    /* A group still filling is committed and acknowledged: its batches are durable, whether or
+     * not the acks get out before the socket closes (a sensor resends, and finds them applied). */
+    if (in->group_n > 0) {
+        finish_group(in);
+        in->group_n = 0;
+    }
+    /* Only a failed create or a misuse leaves one open now; nothing of it was acknowledged. */
     if (in->txn_open)
         flow_store_abort(in->store);
     /* The handles go before their sockets: libuv must not poll a descriptor that is gone. */
     uv_handle_t *h[H_COUNT] = {
             [H_ROUTER] = (uv_handle_t *)&in->router_poll, [H_ZAP] = (uv_handle_t *)&in->zap_poll,
             [H_MON] = (uv_handle_t *)&in->mon_poll,       [H_IDLE] = (uv_handle_t *)&in->idle,
-            [H_TIMER] = (uv_handle_t *)&in->timer,
+            [H_TIMER] = (uv_handle_t *)&in->timer,        [H_FILL] = (uv_handle_t *)&in->fill,
     };
     for (int i = 0; i < H_COUNT; i++) {
         if (!(in->handles & (1u << i)))

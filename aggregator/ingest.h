@@ -13,11 +13,17 @@
  * at once, even on a connection admitted earlier. Without a key pair (insecure, a lab only)
  * there is no CURVE and no ZAP, and the sensor_id of a message is trusted.
  *
- * Group commit. Each loop turn reads up to group_max messages, applies their batches in one
- * flow_store transaction, commits, and only then sends the acks of that group: an OK ack
- * promises durability. When more input waits, the next group runs on the next loop turn (a
- * uv_idle_t), so ZAP requests, timers and signals are never starved. A failed commit sends no
- * ack for its group (the sensors resend) and ingest keeps running.
+ * Group commit. A group is up to group_max messages whose batches are applied in one
+ * flow_store transaction, committed, and only then acknowledged: an OK ack promises durability.
+ * When the socket runs dry, a group of at least group_fill messages, or one whose first message
+ * came group_wait_ns ago, commits at once; a smaller, younger one waits to fill: the socket's
+ * poll stops and the socket is read every quarter of group_wait_ns until the group is full
+ * enough or old enough. Under load that turns many small commits (a sync each, and the loop
+ * waking for every message) into few large ones; an idle sensor's batch waits at most
+ * group_wait_ns more for its ack. When more input waits, the next group runs on the next loop
+ * turn (a uv_idle_t), so ZAP requests, timers and signals are never starved. A failed commit
+ * sends no ack for its group (the sensors resend) and ingest keeps running. ingest_destroy()
+ * commits a group still filling.
  *
  * Bad input never stops ingest: each kind is counted (ingest_counters), logged at its first
  * occurrence and skipped. A message that cannot be decoded is never acknowledged (neither its
@@ -53,6 +59,8 @@ struct ingest_config {
     uint64_t max_message;            /* bytes, ZMQ_MAXMSGSIZE and the decode cap */
     uint32_t max_records;            /* per batch */
     uint32_t group_max;              /* batches per LMDB transaction at most (>= 1) */
+    uint32_t group_fill;             /* a smaller group waits to fill, up to group_wait_ns */
+    uint64_t group_wait_ns;          /* 0: commit whenever the socket runs dry */
     uint64_t silence_ns;             /* a sensor with no message for this long is silent */
     uint64_t heartbeat_ns;           /* ZMTP heartbeat interval; 0 = off */
     struct flow_store *store;        /* borrowed; must outlive the ingest */

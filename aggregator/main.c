@@ -245,9 +245,12 @@ static void log_start(const struct aggregator_config *cfg, const struct ingest *
                  ingest_allowed_keys(in), kp->allow);
     else
         log_info(log, "aggregator: CURVE off (insecure)");
-    log_info(log, "aggregator: id=%s store=%s map_size=%llu sync=%s group_commit=%lld", cfg->id,
-             cfg->store_dir, (unsigned long long)cfg->store_map_size,
-             cfg->store_sync ? "on" : "off", (long long)cfg->group_commit);
+    log_info(log,
+             "aggregator: id=%s store=%s map_size=%llu sync=%s group_commit=%lld group_fill=%lld "
+             "group_wait_ms=%.1f",
+             cfg->id, cfg->store_dir, (unsigned long long)cfg->store_map_size,
+             cfg->store_sync ? "on" : "off", (long long)cfg->group_commit,
+             (long long)cfg->group_fill, (double)cfg->group_wait / 1e6);
 }
 
 /* Runs the loop with @app's ingest until a signal stops it. */
@@ -296,6 +299,8 @@ static int run(const struct aggregator_config *cfg, const struct key_paths *kp, 
             .max_message = cfg->max_message,
             .max_records = (uint32_t)cfg->max_records,
             .group_max = (uint32_t)cfg->group_commit,
+            .group_fill = (uint32_t)cfg->group_fill,
+            .group_wait_ns = cfg->group_wait,
             .silence_ns = cfg->silence_timeout,
             .heartbeat_ns = cfg->zmq_heartbeat,
             .store = store,

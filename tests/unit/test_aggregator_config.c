@@ -54,6 +54,8 @@ static void test_aggregator_config_defaults_are_valid(void **state)
     assert_string_equal(cfg.listen.items[0], "tcp://*:7730");
     assert_int_equal(cfg.max_message, 16ULL << 20);
     assert_int_equal(cfg.group_commit, 256);
+    assert_int_equal(cfg.group_fill, 32);
+    assert_int_equal(cfg.group_wait, 8 * CLOCK_NS_PER_MS);
     assert_int_equal(cfg.silence_timeout, 60 * CLOCK_NS_PER_SEC);
     assert_string_equal(cfg.store_dir, "umbra-data");
     assert_true(cfg.store_sync);

@@ -71,7 +71,9 @@ struct ack {
 
 /* ---- fixture --------------------------------------------------------------------------------- */
 
-static void fx_start(struct fx *f, bool curve, uint64_t silence_ns, uint64_t map_size)
+/* Group commit: @fill 0 commits whenever the socket runs dry (the tests' default). */
+static void fx_start(struct fx *f, bool curve, uint64_t silence_ns, uint64_t map_size,
+                     uint32_t fill, uint64_t wait_ns)
 {
     memset(f, 0, sizeof(*f));
     assert_int_equal(tmpdir_create(&f->store_dir), 0);
@@ -100,6 +102,8 @@ static void fx_start(struct fx *f, bool curve, uint64_t silence_ns, uint64_t map
             .max_message = 1u << 20,
             .max_records = 16,
             .group_max = 4,
+            .group_fill = fill,
+            .group_wait_ns = wait_ns,
             .silence_ns = silence_ns,
             .heartbeat_ns = 0,
             .store = f->store,
@@ -150,7 +154,7 @@ static int fx_setup_map(void **state, bool curve, uint64_t silence_ns, bool conn
 {
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    fx_start(f, curve, silence_ns, map_size);
+    fx_start(f, curve, silence_ns, map_size, 0, 0);
     if (connect)
         f->client = connect_client(f, curve ? &f->sensor : NULL);
     *state = f;
@@ -181,6 +185,20 @@ static int setup_no_client(void **state)
 static int setup_insecure(void **state)
 {
     return fx_setup(state, false, 60 * CLOCK_NS_PER_SEC, true);
+}
+
+/* Groups that wait to fill: fewer than FILL batches wait up to FILL_WAIT_MS from the first. */
+#define FILL         3
+#define FILL_WAIT_MS 2000
+
+static int setup_filling(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    fx_start(f, true, 60 * CLOCK_NS_PER_SEC, MAP_SIZE, FILL, FILL_WAIT_MS * CLOCK_NS_PER_MS);
+    f->client = connect_client(f, &f->sensor);
+    *state = f;
+    return 0;
 }
 
 /* A silence timeout short enough to pass within a test. */
@@ -437,6 +455,56 @@ static void test_ingest_group_of_many_batches_all_acked_after_commit(void **stat
     expect_counters(f, {"batches_applied", 10});
     assert_true(counter(f, "commits") >= 3);
     assert_true(counter(f, "commits") <= 10);
+}
+
+static uint64_t ms_since(uint64_t t0)
+{
+    return (clock_mono_ns() - t0) / CLOCK_NS_PER_MS;
+}
+
+static void test_ingest_small_group_waits_to_fill_then_commits_once(void **state)
+{
+    struct fx *f = *state;
+    uint64_t t0 = clock_mono_ns();
+    send_batch(f->client, SENSOR, EPOCH, 1, 1);
+    send_batch(f->client, SENSOR, EPOCH, 2, 1);
+    /* Two batches, fewer than FILL: received and applied, but neither committed nor acked
+     * before FILL_WAIT_MS has passed since the first arrived. */
+    wait_counter(f, "messages", 2);
+    expect_no_ack(f, f->client);
+    expect_counters(f, {"commits", 0}, {"batches_applied", 0});
+    expect_ack(f, f->client, ACK_OK, 1, NULL);
+    assert_true(ms_since(t0) >= FILL_WAIT_MS);
+    expect_ack(f, f->client, ACK_OK, 2, NULL);
+    expect_counters(f, {"commits", 1}, {"batches_applied", 2});
+    assert_int_equal(stream_state(f).hwm, 2);
+}
+
+static void test_ingest_group_that_fills_commits_without_waiting_out(void **state)
+{
+    struct fx *f = *state;
+    uint64_t t0 = clock_mono_ns();
+    for (uint64_t seq = 1; seq <= FILL; seq++)
+        send_batch(f->client, SENSOR, EPOCH, seq, 1);
+    for (uint64_t seq = 1; seq <= FILL; seq++)
+        expect_ack(f, f->client, ACK_OK, seq, NULL);
+    /* Read on the fill timer (every quarter of the wait), committed once FILL are in: well
+     * before the wait is over. */
+    assert_true(ms_since(t0) < FILL_WAIT_MS * 3 / 4);
+    expect_counters(f, {"commits", 1}, {"batches_applied", FILL});
+}
+
+static void test_ingest_destroy_commits_a_group_still_filling(void **state)
+{
+    struct fx *f = *state;
+    send_batch(f->client, SENSOR, EPOCH, 1, 1);
+    wait_counter(f, "messages", 1);
+    expect_counters(f, {"commits", 0});
+    ingest_destroy(&f->in);
+    /* The batch is in the store, committed: a sensor that resends it gets DUPLICATE. */
+    struct flow_store_sensor s = stream_state(f);
+    assert_int_equal(s.hwm, 1);
+    assert_int_equal(s.batches, 1);
 }
 
 static void test_ingest_counts_malformed_input_without_ack_and_goes_on(void **state)
@@ -701,6 +769,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
             WITH(test_ingest_acks_in_order_duplicate_retry_and_accepted_gap, setup_sensor),
             WITH(test_ingest_group_of_many_batches_all_acked_after_commit, setup_sensor),
+            WITH(test_ingest_small_group_waits_to_fill_then_commits_once, setup_filling),
+            WITH(test_ingest_group_that_fills_commits_without_waiting_out, setup_filling),
+            WITH(test_ingest_destroy_commits_a_group_still_filling, setup_filling),
             WITH(test_ingest_counts_malformed_input_without_ack_and_goes_on, setup_sensor),
             WITH(test_ingest_oversized_message_drops_the_connection, setup_sensor),
             WITH(test_ingest_rejects_invalid_batch_and_moves_on, setup_sensor),

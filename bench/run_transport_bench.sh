@@ -307,7 +307,8 @@ Machine: $ncpu CPUs ($cpu), $ram RAM, Linux $(uname -r); libzmq $(pkg-config --m
 protobuf-c $(pkg-config --modversion libprotobuf-c 2>/dev/null || echo '?'), LMDB $(pkg-config --modversion lmdb 2>/dev/null || echo '?').
 Load average (1, 5, 15 min): $load_start at the start, $load_end at the end; $((t_end - t_start)) s of runs.
 Placement: $pin_text. Aggregator store on the disk ($store_fs on $store_dev), \`store.sync: true\`,
-the aggregator's other settings at their defaults (ingest.group_commit 256); sender spools on
+the aggregator's other settings at their defaults (ingest.group_commit 256, group_fill 32,
+group_wait 8ms); sender spools on
 $(fs_type "$spool_root").
 
 Each run: $records records in batches of $batch (export.batch_records; 1 MiB batch_bytes),

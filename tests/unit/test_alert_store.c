@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "aggregator/alert_store.h"
 #include "common/log.h"
 #include "common/wire.h"
+#include "tests/unit/support/lmdb_raw.h"
 #include "tests/unit/support/tmpfile.h"
 
 #define MAP (4u << 20)
@@ -172,25 +172,6 @@ static void test_alert_store_refuses_bad_ids_and_missing_stores(void **state)
     assert_null(alert_store_create(NULL, NULL));
 }
 
-/* Writes @val under @key into database @db of the LMDB environment in @dir. */
-static void raw_put(const char *dir, const char *db, const void *key, size_t klen, const void *val,
-                    size_t vlen)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 2), 0);
-    assert_int_equal(mdb_env_open(env, dir, MDB_NOSYNC, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
-    MDB_val k = {.mv_size = klen, .mv_data = (void *)key};
-    MDB_val v = {.mv_size = vlen, .mv_data = (void *)val};
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-}
-
 static void test_alert_store_scan_stops_at_a_damaged_alert(void **state)
 {
     struct fx *fx = *state;
@@ -199,8 +180,8 @@ static void test_alert_store_scan_stops_at_a_damaged_alert(void **state)
     alert_store_destroy(&fx->st);
     /* "bad", listed at 200, whose value is no envelope. */
     const uint8_t tk[] = {0, 0, 0, 0, 0, 0, 0, 200, 'b', 'a', 'd'};
-    raw_put(fx->dir.path, "alerts", "bad", 3, "garbage", 7);
-    raw_put(fx->dir.path, "by_time", tk, sizeof(tk), "", 0);
+    lmdb_raw_put(fx->dir.path, 2, "alerts", "bad", 3, "garbage", 7);
+    lmdb_raw_put(fx->dir.path, 2, "by_time", tk, sizeof(tk), "", 0);
     memset(&s, 0, sizeof(s));
     assert_int_equal(alert_store_scan(fx->dir.path, 0, collect, &s, NULL), -EIO);
     assert_int_equal(s.n, 1);

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 
 #include "aggregator/flow_store.h"
 #include "common/wire.h"
+#include "tests/unit/support/lmdb_raw.h"
 #include "tests/unit/support/tmpfile.h"
 
 #define MAP_SIZE (8u << 20)
@@ -908,32 +908,13 @@ static void test_flow_store_scan_fails_on_a_damaged_payload(void **state)
     assert_null(open_store(fx->dir.path, MAP_SIZE));
 }
 
-/* Writes @val under @key into database @db of a raw LMDB environment in @dir. */
-static void raw_put(const char *dir, const char *db, const void *key, size_t klen, const void *val,
-                    size_t vlen)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 3), 0);
-    assert_int_equal(mdb_env_open(env, dir, MDB_NOSYNC, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, db, MDB_CREATE, &dbi), 0);
-    MDB_val k = {.mv_size = klen, .mv_data = (void *)key};
-    MDB_val v = {.mv_size = vlen, .mv_data = (void *)val};
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-}
-
 static void test_flow_store_refuses_a_store_of_another_format(void **state)
 {
     struct fx *fx = *state;
     /* Format 1, by an older build: the payload itself in "batches", no meta record. */
     fresh_dir(fx);
     const uint8_t key[] = {2, 's', '1', 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 1};
-    raw_put(fx->dir.path, "batches", key, sizeof(key), "payload", 7);
+    lmdb_raw_put(fx->dir.path, 3, "batches", key, sizeof(key), "payload", 7);
     assert_null(open_store(fx->dir.path, MAP_SIZE));
     assert_int_equal(seg_size(&fx->dir, 1), -1); /* nothing was written */
     struct seen sn = {0};
@@ -950,7 +931,7 @@ static void test_flow_store_refuses_a_store_of_another_format(void **state)
         flow_store_destroy(&fx->st);
         uint8_t meta[20] = {0, 0, 0, other[i]};
         meta[11] = 1; /* segment 1 */
-        raw_put(fx->dir.path, "meta", "store", 5, meta, sizeof(meta));
+        lmdb_raw_put(fx->dir.path, 3, "meta", "store", 5, meta, sizeof(meta));
         assert_null(open_store(fx->dir.path, MAP_SIZE));
         assert_int_equal(flow_store_scan(fx->dir.path, collect, &sn, NULL), -EIO);
     }

@@ -71,6 +71,8 @@ static int open_env(const char *dir, uint64_t map_size, unsigned flags, MDB_env 
     if (rc == 0) {
         what = "mdb_env_open";
         rc = mdb_env_open(*env, dir, flags | MDB_NOTLS, 0600);
+        if (rc == ENOENT)
+            rc = MDB_NOTFOUND; /* read-only, and no data.mdb: no store there */
     }
     MDB_txn *txn = NULL;
     if (rc == 0) {
@@ -278,15 +280,8 @@ long alert_store_expire(struct alert_store *st, uint64_t now_ts)
 int alert_store_scan(const char *dir, uint64_t since_ts, alert_store_fn *fn, void *ctx,
                      struct log *log)
 {
-    struct stat sb;
-    char path[4096];
     if (dir == NULL || fn == NULL)
         return -EINVAL;
-    if (snprintf(path, sizeof(path), "%s/data.mdb", dir) >= (int)sizeof(path) ||
-        stat(path, &sb) != 0) {
-        log_err(log, "alert_store: no alert store in dir=%s", dir);
-        return -ENOENT;
-    }
     MDB_env *env;
     MDB_dbi alerts, by_time;
     int rc = open_env(dir, 0, MDB_RDONLY, &env, &alerts, &by_time, log);

@@ -125,9 +125,7 @@ int beacon_fit(const uint64_t *ts, const uint64_t *sizes, size_t n,
 
     struct fold best = {0};
     for (size_t i = 0; i < m; i++) {
-        for (int div = 1; div <= 3; div++) {
-            if (d[i] <= 0.0)
-                continue;
+        for (int div = 1; div <= 3 && d[i] > 0.0; div++) {
             struct fold f = refine(d, m, d[i] / div, p->tol);
             if (admissible(&f, p->max_missed) && better(&f, &best))
                 best = f;

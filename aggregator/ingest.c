@@ -788,7 +788,7 @@ static void send_ack(struct ingest *in, const struct pending_ack *a)
     in->st.acks_sent++;
 }
 
-/* Commit the group's transaction, then (only then) send its acks. */
+/* Commit the group's transaction, then (only then) send its acks; the group is over. */
 static void finish_group(struct ingest *in)
 {
     if (in->txn_open) {
@@ -816,6 +816,7 @@ static void finish_group(struct ingest *in)
         send_ack(in, &in->acks[i]);
     in->n_acks = 0;
     in->group_failed = false;
+    in->group_n = 0;
 }
 
 /*
@@ -848,7 +849,6 @@ static bool run_group(struct ingest *in)
         clock_mono_ns() - in->group_t0 < in->group_wait_ns)
         return false; /* the caller lets it fill */
     finish_group(in);
-    in->group_n = 0;
     /* Sending may have consumed the socket's edge: ask again rather than wait for one. */
     return transport_readable(in->router);
 }
@@ -903,7 +903,6 @@ static void serve_router(struct ingest *in)
             /* Cannot wait: end the group now rather than leave it open. */
             log_err(in->log, "ingest: uv_timer_start(fill): %s", uv_strerror(rc));
             finish_group(in);
-            in->group_n = 0;
             filling = false;
         }
     }
@@ -1325,10 +1324,8 @@ void ingest_destroy(struct ingest **ip)
         return;
     /* A group still filling is committed and acknowledged: its batches are durable, whether or
      * not the acks get out before the socket closes (a sensor resends, and finds them applied). */
-    if (in->group_n > 0) {
+    if (in->group_n > 0)
         finish_group(in);
-        in->group_n = 0;
-    }
     /* Only a failed create or a misuse leaves one open now; nothing of it was acknowledged. */
     if (in->txn_open)
         flow_store_abort(in->store);

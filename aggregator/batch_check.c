@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aggregator/flow_summary.h"
 #include "common/err.h"
+#include "common/pb_varint.h"
 #include "common/pb_walk.h"
 
 static const char *const cause_names[BATCH_CAUSE_COUNT] = {
@@ -332,7 +334,55 @@ struct walk_state {
     struct facts f;  /* of the record being walked */
     double *entropy; /* where the ByteDist being walked puts its entropy */
     float head_score;
+
+    /* Summaries (NULL: none wanted): out[i] for record i < cap; sum is the current one. */
+    struct flow_summary *out, *sum;
+    size_t cap;
+    int dir; /* FS_CLIENT or FS_SERVER: the DirectionStats or TcpDirection being walked */
+    const uint8_t *addr[2];
+    size_t addr_len[2];
+    const uint8_t *head_name, *dns_addr;
+    size_t head_name_len, dns_addr_len;
+    /* A record's SPLT, kept until it ends: lengths and directions come as separate runs. */
+    size_t n_len, n_from;
+    uint32_t splt_len[BATCH_CHECK_SPLT_MAX];
+    bool splt_from[BATCH_CHECK_SPLT_MAX];
 };
+
+/* The summary of the record that has just been walked (flow_summary.h): what the facts hold,
+ * and what the walk kept aside. */
+static void summary_finish(struct walk_state *s)
+{
+    struct flow_summary *m = s->sum;
+    const struct facts *f = &s->f;
+    m->event = (uint8_t)f->event;
+    m->end_reason = (uint8_t)f->end_reason;
+    m->ip_proto = (uint8_t)f->ip_proto;
+    m->client_port = (uint16_t)f->client_port;
+    m->server_port = (uint16_t)f->server_port;
+    m->first_ts = f->first_ts;
+    m->last_ts = f->last_ts;
+    m->v4 = s->addr_len[FS_CLIENT] == 4;
+    flow_summary_addr(m->client, s->addr[FS_CLIENT], s->addr_len[FS_CLIENT]);
+    flow_summary_addr(m->server, s->addr[FS_SERVER], s->addr_len[FS_SERVER]);
+    uint32_t st = 0;
+    for (size_t i = 0; i < s->n_len && i < s->n_from; i++)
+        flow_summary_splt_add(m, &st, s->splt_len[i], s->splt_from[i]);
+    if (f->has_scores)
+        m->anomaly = f->anomaly;
+}
+
+static void summary_start(struct walk_state *s)
+{
+    s->sum = NULL;
+    if (s->out == NULL || s->n_records >= s->cap)
+        return;
+    s->sum = &s->out[s->n_records];
+    memset(s->sum, 0, sizeof(*s->sum));
+    s->addr[0] = s->addr[1] = NULL;
+    s->addr_len[0] = s->addr_len[1] = 0;
+    s->n_len = s->n_from = 0;
+}
 
 static void batch_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
                         const struct pb_walk_value *v)
@@ -364,6 +414,7 @@ static void batch_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id
         return;
     if (ev == PB_WALK_ENTER) {
         s->f = (struct facts){.bad_head = SIZE_MAX};
+        summary_start(s);
         return;
     }
     if (ev == PB_WALK_LEAVE) {
@@ -371,12 +422,48 @@ static void batch_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id
         if (!s->bad && !record_ok(&s->f, s->n_records, s->w)) {
             s->bad = true;
         }
+        if (s->sum != NULL && !s->bad)
+            summary_finish(s);
         s->n_records++;
     }
 }
 
-/* Returns PB_WALK_QUIET for the parts of a record no rule reads (statistics, TCP, handshakes):
- * they are walked and checked as protobuf, without a call per field. */
+/* The fields of a record the summary reads, beyond the rules' (flow_summary.h). */
+static int record_summary_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
+                                const struct pb_walk_value *v)
+{
+    struct flow_summary *m = s->sum;
+    if (ev == PB_WALK_FIELD) {
+        if (id == 1)
+            m->flow_id = v->u;
+        else if (id == 13)
+            m->pcr = (float)pb_walk_double(v);
+        else if (id == 35 && flow_summary_copy_name(m->server_name, (const char *)v->data, v->len))
+            m->name_cut = true;
+        return 0;
+    }
+    if (ev != PB_WALK_ENTER)
+        return 0;
+    switch (id) {
+    case 10: /* DirectionStats */
+    case 11:
+        s->dir = id == 10 ? FS_CLIENT : FS_SERVER;
+        return 0;
+    case 12:
+        m->has_tcp = true;
+        return 0;
+    case 31:
+        m->has_ssh = true;
+        return 0;
+    case 32: /* DnsInfo */
+        return 0;
+    default:
+        return PB_WALK_QUIET;
+    }
+}
+
+/* Returns PB_WALK_QUIET for the parts of a record neither the rules nor the summary read
+ * (statistics, handshakes): they are walked and checked as protobuf, without a call per field. */
 static int record_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
                         const struct pb_walk_value *v)
 {
@@ -386,6 +473,8 @@ static int record_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id
             f->event = (int32_t)(uint32_t)v->u;
         else if (id == 3)
             f->end_reason = (int32_t)(uint32_t)v->u;
+        else if (s->sum != NULL)
+            return record_summary_field(s, ev, id, v);
         return 0;
     }
     if (ev != PB_WALK_ENTER)
@@ -410,9 +499,11 @@ static int record_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id
         return 0;
     case 40:
         f->has_scores = true;
+        if (s->sum != NULL)
+            s->sum->has_scores = true;
         return 0;
     default:
-        return PB_WALK_QUIET;
+        return s->sum != NULL ? record_summary_field(s, ev, id, v) : PB_WALK_QUIET;
     }
 }
 
@@ -423,9 +514,10 @@ static void vlan_add(struct facts *f, uint64_t x)
     f->n_vlan++;
 }
 
-static void key_field(struct facts *f, enum pb_walk_event ev, const ProtobufCFieldDescriptor *fd,
-                      const struct pb_walk_value *v)
+static void key_field(struct walk_state *s, enum pb_walk_event ev,
+                      const ProtobufCFieldDescriptor *fd, const struct pb_walk_value *v)
 {
+    struct facts *f = &s->f;
     if (ev == PB_WALK_PACKED && fd->id == 6) {
         struct pb_walk_value run = *v;
         uint64_t x;
@@ -441,9 +533,13 @@ static void key_field(struct facts *f, enum pb_walk_event ev, const ProtobufCFie
         break;
     case 2:
         f->client_addr_len = v->len;
+        s->addr[FS_CLIENT] = v->data;
+        s->addr_len[FS_CLIENT] = v->len;
         break;
     case 3:
         f->server_addr_len = v->len;
+        s->addr[FS_SERVER] = v->data;
+        s->addr_len[FS_SERVER] = v->len;
         break;
     case 4:
         f->client_port = (uint32_t)v->u;
@@ -459,33 +555,72 @@ static void key_field(struct facts *f, enum pb_walk_event ev, const ProtobufCFie
     }
 }
 
-static void splt_field(struct facts *f, enum pb_walk_event ev, uint32_t id,
-                       const struct pb_walk_value *v)
+/* Keep one SPLT element of run @id (1 lengths, 3 from_server) for the summary. */
+static void splt_keep(struct walk_state *s, uint32_t id, uint64_t x)
 {
+    if (id == 1 && s->n_len < BATCH_CHECK_SPLT_MAX)
+        s->splt_len[s->n_len++] = (uint32_t)x;
+    else if (id == 3 && s->n_from < BATCH_CHECK_SPLT_MAX)
+        s->splt_from[s->n_from++] = x != 0;
+}
+
+/*
+ * A packed run of SPLT lengths (checked by the walk): most lengths of a keystroke-sized flow are
+ * one-byte varints, read in place; the others are decoded (the low 32 bits, as protobuf-c).
+ */
+static void splt_lengths_run(struct walk_state *s, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len && s->n_len < BATCH_CHECK_SPLT_MAX) {
+        if (p[i] < 0x80) {
+            s->splt_len[s->n_len++] = p[i++];
+            continue;
+        }
+        size_t k = pb_varint_scan(p + i, len - i);
+        if (k == 0)
+            return; /* not a run the walk passed */
+        s->splt_len[s->n_len++] = (uint32_t)pb_varint_value(p + i, k);
+        i += k;
+    }
+}
+
+static void splt_field(struct walk_state *s, enum pb_walk_event ev,
+                       const ProtobufCFieldDescriptor *fd, const struct pb_walk_value *v)
+{
+    struct facts *f = &s->f;
     if (ev != PB_WALK_FIELD && ev != PB_WALK_PACKED)
         return;
-    switch (id) {
+    switch (fd->id) {
     case 1:
         f->n_lengths += v->count;
         break;
     case 2:
         f->n_iat_us += v->count;
-        break;
+        return;
     case 3:
         f->n_from_server += v->count;
         break;
     case 4:
         f->markov_bins = (uint32_t)v->u;
-        break;
+        return;
     case 5:
         f->n_length_markov += v->count;
-        break;
+        return;
     case 6:
         f->n_iat_markov += v->count;
-        break;
+        return;
     default:
-        break;
+        return;
     }
+    if (s->sum == NULL)
+        return;
+    if (ev == PB_WALK_FIELD)
+        splt_keep(s, fd->id, v->u);
+    else if (fd->id == 1)
+        splt_lengths_run(s, v->data, v->len);
+    else
+        for (size_t i = 0; i < v->len; i++)
+            splt_keep(s, 3, v->data[i]); /* packed bools: one byte each, 0 or 1 (checked) */
 }
 
 static void scores_field(struct walk_state *s, enum pb_walk_event ev, uint32_t id,
@@ -496,13 +631,78 @@ static void scores_field(struct walk_state *s, enum pb_walk_event ev, uint32_t i
         f->anomaly = pb_walk_float(v);
     } else if (id == 2 && ev == PB_WALK_ENTER) {
         s->head_score = 0.0f; /* a HeadScore without a score field scores 0 */
+        s->head_name = NULL;
+        s->head_name_len = 0;
     } else if (id == 2 && ev == PB_WALK_LEAVE) {
         if (f->bad_head == SIZE_MAX && !unit_ok(s->head_score)) {
             f->bad_head = f->n_heads;
             f->bad_head_score = s->head_score;
         }
         f->n_heads++;
+        if (s->sum != NULL)
+            flow_summary_head(s->sum, s->head_score,
+                              s->head_name != NULL ? (const char *)s->head_name : "",
+                              s->head_name_len);
     }
+}
+
+static uint16_t cap16(uint64_t x)
+{
+    return x > UINT16_MAX ? UINT16_MAX : (uint16_t)x;
+}
+
+/* The messages only the summary reads; called only while a summary is being filled. */
+static int summary_visit(struct walk_state *s, enum pb_walk_event ev,
+                         const ProtobufCMessageDescriptor *msg, uint32_t id,
+                         const struct pb_walk_value *v)
+{
+    struct flow_summary *m = s->sum;
+    if (msg == &umbra__direction_stats__descriptor && ev == PB_WALK_FIELD) {
+        if (id == 1)
+            m->packets[s->dir] = v->u;
+        else if (id == 3)
+            m->bytes[s->dir] = v->u;
+    } else if (msg == &umbra__tcp_info__descriptor && ev == PB_WALK_ENTER) {
+        s->dir = id == 1 ? FS_CLIENT : FS_SERVER;
+    } else if (msg == &umbra__tcp_direction__descriptor && ev == PB_WALK_FIELD) {
+        if (id == 1)
+            m->syn[s->dir] = cap16(v->u);
+        else if (id == 3)
+            m->rst[s->dir] = cap16(v->u);
+    } else if (msg == &umbra__flow_timing__descriptor && ev == PB_WALK_FIELD && id == 3) {
+        m->syn_synack_ns = v->u;
+    } else if (msg == &umbra__ssh_info__descriptor) {
+        if (ev == PB_WALK_ENTER)
+            return PB_WALK_QUIET; /* the negotiated algorithms */
+        if (ev != PB_WALK_FIELD)
+            return 0;
+        if (id == 10)
+            m->ssh_encrypted[FS_CLIENT] = (uint32_t)v->u;
+        else if (id == 11)
+            m->ssh_encrypted[FS_SERVER] = (uint32_t)v->u;
+        else if (id == 12)
+            m->ssh_keystrokes = (uint32_t)v->u;
+        else if (id == 13)
+            m->ssh_echoes = (uint32_t)v->u;
+        else if (id == 14)
+            m->ssh_keystroke_size = (uint32_t)v->u;
+    } else if (msg == &umbra__dns_info__descriptor && ev == PB_WALK_FIELD && id == 1) {
+        if (flow_summary_copy_name(m->dns_name, (const char *)v->data, v->len))
+            m->name_cut = true;
+    } else if (msg == &umbra__dns_info__descriptor && id == 4) {
+        if (ev == PB_WALK_ENTER)
+            s->dns_addr_len = 0;
+        else if (ev == PB_WALK_LEAVE && m->n_dns_addr < FLOW_SUMMARY_DNS_ADDRS &&
+                 (s->dns_addr_len == 4 || s->dns_addr_len == 16))
+            flow_summary_addr(m->dns_addr[m->n_dns_addr++], s->dns_addr, s->dns_addr_len);
+    } else if (msg == &umbra__dns_answer__descriptor && ev == PB_WALK_FIELD && id == 4) {
+        s->dns_addr = v->data; /* the last one given counts, as protobuf-c keeps it */
+        s->dns_addr_len = v->len;
+    } else if (msg == &umbra__head_score__descriptor && ev == PB_WALK_FIELD && id == 1) {
+        s->head_name = v->data;
+        s->head_name_len = v->len;
+    }
+    return 0;
 }
 
 static int visit(void *ctx, enum pb_walk_event ev, const ProtobufCMessageDescriptor *msg,
@@ -514,13 +714,13 @@ static int visit(void *ctx, enum pb_walk_event ev, const ProtobufCMessageDescrip
     if (msg == &umbra__flow_batch__descriptor)
         batch_field(s, ev, fd->id, v);
     else if (msg == &umbra__flow_key__descriptor)
-        key_field(&s->f, ev, fd, v);
+        key_field(s, ev, fd, v);
     else if (msg == &umbra__flow_timing__descriptor && ev == PB_WALK_FIELD && fd->id == 1)
         s->f.first_ts = v->u;
     else if (msg == &umbra__flow_timing__descriptor && ev == PB_WALK_FIELD && fd->id == 2)
         s->f.last_ts = v->u;
     else if (msg == &umbra__splt__descriptor)
-        splt_field(&s->f, ev, fd->id, v);
+        splt_field(s, ev, fd, v);
     else if (msg == &umbra__byte_dist__descriptor && ev == PB_WALK_FIELD && fd->id == 3)
         *s->entropy = pb_walk_double(v);
     else if (msg == &umbra__scores__descriptor)
@@ -530,16 +730,55 @@ static int visit(void *ctx, enum pb_walk_event ev, const ProtobufCMessageDescrip
     /* A key's tunnel: nothing in it is checked beyond protobuf. */
     if (ev == PB_WALK_ENTER && msg == &umbra__flow_key__descriptor)
         return PB_WALK_QUIET;
+    if (s->sum != NULL)
+        return summary_visit(s, ev, msg, fd->id, v);
     return 0;
+}
+
+/* The fields the visitor above reads, per message type; everything else is only checked. */
+struct plan_list {
+    const ProtobufCMessageDescriptor *desc;
+    uint32_t ids[20];
+    size_t n;
+};
+
+static const struct plan_list plan_lists[] = {
+        {&umbra__flow_batch__descriptor, {1, 2, 3, 5, 7, 8}, 6},
+        {&umbra__flow_record__descriptor,
+         {1, 2, 3, 5, 6, 10, 11, 12, 13, 20, 21, 22, 31, 32, 35, 40},
+         16},
+        {&umbra__flow_key__descriptor, {1, 2, 3, 4, 5, 6}, 6},
+        {&umbra__flow_timing__descriptor, {1, 2, 3}, 3},
+        {&umbra__direction_stats__descriptor, {1, 3}, 2},
+        {&umbra__tcp_direction__descriptor, {1, 3}, 2},
+        {&umbra__splt__descriptor, {1, 2, 3, 4, 5, 6}, 6},
+        {&umbra__byte_dist__descriptor, {3}, 1},
+        {&umbra__ssh_info__descriptor, {10, 11, 12, 13, 14}, 5},
+        {&umbra__dns_info__descriptor, {1, 4}, 2},
+        {&umbra__dns_answer__descriptor, {4}, 1},
+        {&umbra__scores__descriptor, {2, 3}, 2},
+        {&umbra__head_score__descriptor, {1, 2}, 2},
+};
+
+struct pb_walk_plan *batch_check_plan_create(void)
+{
+    struct pb_walk_plan *plan = pb_walk_plan_create(&umbra__flow_batch__descriptor);
+    for (size_t i = 0; plan != NULL && i < sizeof(plan_lists) / sizeof(plan_lists[0]); i++) {
+        const struct plan_list *l = &plan_lists[i];
+        if (pb_walk_plan_only(plan, l->desc, l->ids, l->n) != 0)
+            pb_walk_plan_destroy(&plan); /* the lists above do not match umbra.proto: a bug */
+    }
+    return plan;
 }
 
 int batch_check_wire(const struct pb_walk_plan *plan, const uint8_t *payload, size_t len,
                      const struct batch_check_limits *lim, struct batch_check_header *hdr,
-                     enum batch_check_cause *cause, char *why, size_t why_len)
+                     struct flow_summary *sum, enum batch_check_cause *cause, char *why,
+                     size_t why_len)
 {
     assert(lim != NULL && hdr != NULL && cause != NULL);
     struct why w = why_init(why, why_len);
-    struct walk_state s = {.w = &w};
+    struct walk_state s = {.w = &w, .out = sum, .cap = sum != NULL ? lim->max_records : 0};
     *hdr = (struct batch_check_header){0};
     *cause = BATCH_OK;
     int rc = plan != NULL ? pb_walk_planned(plan, payload, len, visit, &s)

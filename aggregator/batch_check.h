@@ -44,6 +44,7 @@
 #include "proto/umbra.pb-c.h"
 
 struct pb_walk_plan;
+struct flow_summary;
 
 #define BATCH_CHECK_ID_MAX          64  /* bytes of a sensor id */
 #define BATCH_CHECK_SPLT_MAX        200 /* packets in a SPLT list */
@@ -93,12 +94,21 @@ struct batch_check_header {
 };
 
 /*
+ * batch_check_plan_create() - the walk plan batch_check_wire() wants: FlowBatch's schema
+ * compiled (pb_walk_plan_create), with only the fields the checks and the summaries read told to
+ * the visitor (pb_walk_plan_only). NULL when memory runs out. Free it with pb_walk_plan_destroy().
+ */
+struct pb_walk_plan *batch_check_plan_create(void);
+
+/*
  * batch_check_wire() - the checks of batch_check() on a FlowBatch's protobuf payload (@len bytes
  * at @payload, the envelope already opened by wire_open()), walked with pb_walk() instead of
  * decoded: the aggregator's path, which keeps the payload and needs no structs.
- * @plan:   pb_walk_plan_create(&umbra__flow_batch__descriptor), made once by the caller, or NULL
- *          to look fields up in the descriptors (slower, the same verdicts).
+ * @plan:   batch_check_plan_create(), made once by the caller, or NULL to look fields up in the
+ *          descriptors (slower, the same verdicts and summaries).
  * @hdr:    receives the header fields, also for a batch that breaks a rule (for its ack).
+ * @sum:    NULL, or room for @lim->max_records summaries: record i's summary (flow_summary.h)
+ *          goes to @sum[i], read in the same walk. Only a BATCH_OK batch's are all filled.
  * @cause:  receives BATCH_OK or the first rule broken, in batch_check()'s order and with its
  *          reason in @why; set only when 0 is returned.
  *
@@ -112,6 +122,7 @@ struct batch_check_header {
  */
 int batch_check_wire(const struct pb_walk_plan *plan, const uint8_t *payload, size_t len,
                      const struct batch_check_limits *lim, struct batch_check_header *hdr,
-                     enum batch_check_cause *cause, char *why, size_t why_len);
+                     struct flow_summary *sum, enum batch_check_cause *cause, char *why,
+                     size_t why_len);
 
 #endif

@@ -613,7 +613,8 @@ static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const ui
     char why[ACK_REASON_MAX - 64]; /* leaves room for the cause in the ack's reason */
     int rc = wire_open(WIRE_FLOW_BATCH, buf, len, in->max_message, &payload, &plen);
     if (rc == 0)
-        rc = batch_check_wire(in->plan, payload, plen, &in->limits, &b, &cause, why, sizeof(why));
+        rc = batch_check_wire(in->plan, payload, plen, &in->limits, &b, NULL, &cause, why,
+                              sizeof(why));
     if (rc != 0) {
         malformed(in, cause_of(rc), env, umbra_strerror(rc));
         return;
@@ -1289,7 +1290,7 @@ struct ingest *ingest_create(uv_loop_t *loop, void *zmq_ctx, const struct ingest
     in->log = log;
     int rc = copy_config(in, cfg);
     if (rc == 0) {
-        in->plan = pb_walk_plan_create(&umbra__flow_batch__descriptor);
+        in->plan = batch_check_plan_create();
         if (in->plan == NULL) {
             log_err(log, "ingest: out of memory for the FlowBatch walk plan");
             rc = -ENOMEM;

@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "aggregator/batch_check.h"
+#include "aggregator/flow_summary.h"
 #include "common/clock.h"
 #include "common/pb_walk.h"
 #include "common/wire.h"
@@ -31,7 +32,8 @@ struct bench {
     const struct pb_walk_plan *plan;
     struct batch_check_limits lim;
     uint8_t *scratch;
-    uint64_t sink; /* results folded in, so the compiler keeps every step */
+    struct flow_summary *sum; /* lim.max_records of them */
+    uint64_t sink;            /* results folded in, so the compiler keeps every step */
 };
 
 typedef int step_fn(struct bench *b);
@@ -50,9 +52,20 @@ static int step_walk(struct bench *b)
     struct batch_check_header h;
     enum batch_check_cause cause;
     char why[128];
-    int rc = batch_check_wire(b->plan, b->payload, b->payload_len, &b->lim, &h, &cause, why,
+    int rc = batch_check_wire(b->plan, b->payload, b->payload_len, &b->lim, &h, NULL, &cause, why,
                               sizeof(why));
     b->sink += h.n_records;
+    return rc != 0 || cause != BATCH_OK ? -1 : 0;
+}
+
+static int step_summary(struct bench *b)
+{
+    struct batch_check_header h;
+    enum batch_check_cause cause;
+    char why[128];
+    int rc = batch_check_wire(b->plan, b->payload, b->payload_len, &b->lim, &h, b->sum, &cause, why,
+                              sizeof(why));
+    b->sink += h.n_records + b->sum[0].bytes[0];
     return rc != 0 || cause != BATCH_OK ? -1 : 0;
 }
 
@@ -191,26 +204,29 @@ int main(int argc, char **argv)
     }
     b.env = env;
     int rc = wire_open(WIRE_FLOW_BATCH, env, b.env_len, WIRE_LEN_MAX, &b.payload, &b.payload_len);
-    struct pb_walk_plan *plan = pb_walk_plan_create(&umbra__flow_batch__descriptor);
+    struct pb_walk_plan *plan = batch_check_plan_create();
     b.plan = plan;
     b.scratch = malloc(b.payload_len + 1);
-    if (rc != 0 || plan == NULL || b.scratch == NULL) {
+    b.sum = calloc(b.lim.max_records, sizeof(*b.sum));
+    if (rc != 0 || plan == NULL || b.scratch == NULL || b.sum == NULL) {
         fprintf(stderr, "walk_bench: %s: %s\n", path,
                 rc != 0 ? "not a sealed FlowBatch envelope" : "out of memory");
         free(env);
         free(b.scratch);
+        free(b.sum);
         pb_walk_plan_destroy(&plan);
         return 1;
     }
     struct batch_check_header h;
     enum batch_check_cause cause;
     char why[160];
-    if (batch_check_wire(plan, b.payload, b.payload_len, &b.lim, &h, &cause, why, sizeof(why)) !=
-                0 ||
+    if (batch_check_wire(plan, b.payload, b.payload_len, &b.lim, &h, NULL, &cause, why,
+                         sizeof(why)) != 0 ||
         cause != BATCH_OK || h.n_records == 0) {
         fprintf(stderr, "walk_bench: %s: the batch does not pass batch_check: %s\n", path, why);
         free(env);
         free(b.scratch);
+        free(b.sum);
         pb_walk_plan_destroy(&plan);
         return 1;
     }
@@ -222,6 +238,7 @@ int main(int argc, char **argv)
     } steps[] = {
             {"wire_open (envelope XXH3 check)", step_open},
             {"batch_check_wire (walk + rules)", step_walk},
+            {"the same, with the record summaries", step_summary},
             {"XXH3 of the payload", step_hash},
             {"memcpy of the payload", step_copy},
             {"protobuf-c unpack + batch_check", step_unpack},
@@ -240,6 +257,7 @@ int main(int argc, char **argv)
     printf("(checksum of results, ignore: %" PRIu64 ")\n", b.sink);
     free(env);
     free(b.scratch);
+    free(b.sum);
     pb_walk_plan_destroy(&plan);
     return status;
 }

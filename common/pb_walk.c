@@ -33,6 +33,7 @@ enum {
     FI_SINGLE = 4,   /* a singular message field: may come once per message */
     FI_PACKABLE = 8, /* a repeated scalar: may also come as a packed run (wire type 2) */
     FI_BOOL = 16,    /* of type bool */
+    FI_MUTED = 32,   /* the visitor does not want it (pb_walk_plan_only): checked, not told */
 };
 
 struct field_info {
@@ -243,13 +244,16 @@ static int message_field(const struct walk *w, const ProtobufCMessageDescriptor 
     struct pb_walk_value v = {.data = p, .len = n, .count = 1};
     if (depth + 1 >= PB_WALK_DEPTH_MAX)
         return UMBRA_EWIRE;
-    int rc = tell(w, PB_WALK_ENTER, desc, f, &v);
+    /* A muted message field is walked as if the visitor had answered PB_WALK_QUIET, and its
+     * PB_WALK_ENTER and PB_WALK_LEAVE are not told either. */
+    bool muted = (fi->flags & FI_MUTED) != 0;
+    int rc = muted ? PB_WALK_QUIET : tell(w, PB_WALK_ENTER, desc, f, &v);
     if (rc != 0 && rc != PB_WALK_QUIET)
         return rc;
     const struct walk quiet = {.fn = NULL, .plan = w->plan};
     const struct plan_msg *sub = pm != NULL ? &w->plan->msg[fi->child] : NULL;
     rc = walk_message(rc == PB_WALK_QUIET ? &quiet : w, f->descriptor, sub, p, n, depth + 1);
-    if (rc != 0)
+    if (rc != 0 || muted)
         return rc;
     return tell(w, PB_WALK_LEAVE, desc, f, &v);
 }
@@ -384,7 +388,7 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
         if (wt == fi.wt) {
             if (fi.flags & FI_MESSAGE)
                 rc = message_field(w, desc, pm, &fi, p, n, depth);
-            else if (w->fn == NULL)
+            else if (w->fn == NULL || (fi.flags & FI_MUTED))
                 continue; /* quiet: the bytes are checked, the value goes nowhere */
             else
                 rc = scalar_field(w, desc, &fi, p, n);
@@ -397,7 +401,8 @@ static int walk_message(const struct walk *w, const ProtobufCMessageDescriptor *
             v.count = packed_count(&fi, p, n, &ok);
             if (!ok)
                 return UMBRA_EWIRE;
-            rc = tell(w, PB_WALK_PACKED, desc, desc->fields + fi.index, &v);
+            rc = (fi.flags & FI_MUTED) ? 0
+                                       : tell(w, PB_WALK_PACKED, desc, desc->fields + fi.index, &v);
         }
         if (rc != 0)
             return rc;
@@ -473,6 +478,36 @@ struct pb_walk_plan *pb_walk_plan_create(const ProtobufCMessageDescriptor *root)
 fail:
     pb_walk_plan_destroy(&pl);
     return NULL;
+}
+
+int pb_walk_plan_only(struct pb_walk_plan *plan, const ProtobufCMessageDescriptor *desc,
+                      const uint32_t *ids, size_t n_ids)
+{
+    if (plan == NULL || desc == NULL || (ids == NULL && n_ids > 0))
+        return -EINVAL;
+    struct plan_msg *m = NULL;
+    for (size_t i = 0; i < plan->n && m == NULL; i++) {
+        if (plan->msg[i].desc == desc)
+            m = &plan->msg[i];
+    }
+    if (m == NULL)
+        return -ENOENT;
+    for (size_t k = 0; k < n_ids; k++) {
+        if (ids[k] >= m->n_ids || m->by_id[ids[k]].flags == 0)
+            return -ENOENT;
+    }
+    for (uint32_t id = 0; id < m->n_ids; id++) {
+        if (m->by_id[id].flags == 0)
+            continue;
+        bool wanted = false;
+        for (size_t k = 0; k < n_ids && !wanted; k++)
+            wanted = ids[k] == id;
+        if (wanted)
+            m->by_id[id].flags &= (uint8_t)~FI_MUTED;
+        else
+            m->by_id[id].flags |= FI_MUTED;
+    }
+    return 0;
 }
 
 void pb_walk_plan_destroy(struct pb_walk_plan **pp)

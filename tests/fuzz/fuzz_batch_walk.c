@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct pb_walk_plan *plan; /* made once for the process */
     if (size > FUZZ_MAX_LEN - WIRE_OVERHEAD)
         return 0;
-    if (plan == NULL && (plan = pb_walk_plan_create(&umbra__flow_batch__descriptor)) == NULL)
+    if (plan == NULL && (plan = batch_check_plan_create()) == NULL)
         abort();
     char why[320];
     if (batch_compare(plan, data, size, &lim, why, sizeof(why)) == BATCH_COMPARE_MISMATCH) {

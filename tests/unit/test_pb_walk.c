@@ -320,6 +320,44 @@ static void test_pb_walk_planned_sees_what_the_descriptors_see(void **state)
     assert_null(pb_walk_plan_create(NULL));
 }
 
+static void test_pb_walk_plan_only_tells_the_listed_fields(void **state)
+{
+    (void)state;
+    struct pb_walk_plan *plan = pb_walk_plan_create(&umbra__flow_record__descriptor);
+    assert_non_null(plan);
+    /* The record: only event (2); the key: only vlan_ids (6). */
+    assert_int_equal(
+            pb_walk_plan_only(plan, &umbra__flow_record__descriptor, (uint32_t[]){2, 5}, 2), 0);
+    assert_int_equal(pb_walk_plan_only(plan, &umbra__flow_key__descriptor, (uint32_t[]){6}, 1), 0);
+    /* flow_id, key { ip_proto, vlan_ids packed [5, 300] }, event, timing { first_ts }. */
+    static const uint8_t rec[] = {0x08, 0x09, 0x2a, 0x07, 0x08, 0x06, 0x32, 0x03, 0x05,
+                                  0xac, 0x02, 0x10, 0x03, 0x32, 0x02, 0x08, 0x01};
+    struct seen s;
+    seen_init(&s, false);
+    assert_int_equal(pb_walk_planned(plan, rec, sizeof(rec), record, &s), 0);
+    /* ENTER key, PACKED vlan_ids, LEAVE key, event: no flow_id, no ip_proto, and timing (not
+     * listed) is neither entered nor left. */
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.e[0].ev, PB_WALK_ENTER);
+    assert_int_equal(s.e[1].ev, PB_WALK_PACKED);
+    assert_int_equal(s.e[1].count, 2);
+    assert_int_equal(s.e[2].ev, PB_WALK_LEAVE);
+    assert_int_equal(s.e[3].id, 2);
+    /* A muted message is still checked: timing with its varint cut short. */
+    static const uint8_t bad[] = {0x10, 0x03, 0x32, 0x02, 0x08, 0x81};
+    seen_init(&s, false);
+    assert_int_equal(pb_walk_planned(plan, bad, sizeof(bad), record, &s), UMBRA_EWIRE);
+    /* Numbers that are not fields, and types outside the plan, change nothing. */
+    assert_int_equal(pb_walk_plan_only(plan, &umbra__flow_record__descriptor, (uint32_t[]){9}, 1),
+                     -ENOENT);
+    assert_int_equal(pb_walk_plan_only(plan, &umbra__ack__descriptor, NULL, 0), -ENOENT);
+    assert_int_equal(pb_walk_plan_only(NULL, &umbra__ack__descriptor, NULL, 0), -EINVAL);
+    seen_init(&s, false);
+    assert_int_equal(pb_walk_planned(plan, rec, sizeof(rec), record, &s), 0);
+    assert_int_equal(s.n, 4);
+    pb_walk_plan_destroy(&plan);
+}
+
 static void test_pb_walk_stops_when_the_visitor_says_so(void **state)
 {
     (void)state;
@@ -347,6 +385,7 @@ int main(void)
             cmocka_unit_test(test_pb_walk_skips_unknown_fields_it_can_check),
             cmocka_unit_test(test_pb_walk_refuses_wrong_wire_types_and_short_data),
             cmocka_unit_test(test_pb_walk_planned_sees_what_the_descriptors_see),
+            cmocka_unit_test(test_pb_walk_plan_only_tells_the_listed_fields),
             cmocka_unit_test(test_pb_walk_stops_when_the_visitor_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/pb_walk.h"
+#include "aggregator/flow_summary.h"
 #include "common/wire.h"
 
 #define REASON_MAX 160
@@ -61,7 +62,8 @@ static enum batch_compare_outcome mismatch(char *why, size_t why_len, const char
 static enum batch_compare_outcome
 compare_decoded(const uint8_t *payload, size_t len, const struct batch_check_limits *lim,
                 const Umbra__FlowBatch *b, const struct batch_check_header *hdr,
-                enum batch_check_cause wc, const char *wwhy, char *why, size_t why_len)
+                const struct flow_summary *sum, enum batch_check_cause wc, const char *wwhy,
+                char *why, size_t why_len)
 {
     char swhy[REASON_MAX];
     enum batch_check_cause c = batch_check(b, lim, swhy, sizeof(swhy));
@@ -77,6 +79,15 @@ compare_decoded(const uint8_t *payload, size_t len, const struct batch_check_lim
         strcmp(hdr->sensor_id, b->sensor_id) != 0)
         return mismatch(why, why_len, "sensor ids differ: \"%s\" and \"%s\"", hdr->sensor_id,
                         b->sensor_id);
+    /* A good batch's summaries, read during the walk, are those of the decoded records. */
+    for (size_t i = 0; c == BATCH_OK && i < b->n_records; i++) {
+        struct flow_summary ref;
+        if (!flow_summary_of_record(b->records[i], &ref) || memcmp(&ref, &sum[i], sizeof(ref)) != 0)
+            return mismatch(why, why_len,
+                            "record %zu: the walk's summary differs from the "
+                            "decoded record's",
+                            i);
+    }
     return BATCH_COMPARE_ALIKE;
 }
 
@@ -87,12 +98,18 @@ enum batch_compare_outcome batch_compare(const struct pb_walk_plan *plan, const 
     struct batch_check_header hdr, hdr2;
     enum batch_check_cause wc = BATCH_CAUSE_COUNT, wc2 = BATCH_CAUSE_COUNT;
     char wwhy[REASON_MAX], wwhy2[REASON_MAX];
-    int wrc = batch_check_wire(plan, payload, len, lim, &hdr, &wc, wwhy, sizeof(wwhy));
-    int wrc2 = batch_check_wire(NULL, payload, len, lim, &hdr2, &wc2, wwhy2, sizeof(wwhy2));
+    struct flow_summary *sum = calloc(lim->max_records > 0 ? lim->max_records : 1, sizeof(*sum));
+    if (sum == NULL)
+        return mismatch(why, why_len, "out of memory");
+    /* One walk summarises, the other does not: summarising must not change the verdict. */
+    int wrc = batch_check_wire(plan, payload, len, lim, &hdr, sum, &wc, wwhy, sizeof(wwhy));
+    int wrc2 = batch_check_wire(NULL, payload, len, lim, &hdr2, NULL, &wc2, wwhy2, sizeof(wwhy2));
     /* The plan only speeds the walk up: without it, the same answer. */
-    if (wrc > 0 || wrc2 != wrc || (wrc == 0 && (wc2 != wc || strcmp(wwhy2, wwhy) != 0)))
+    if (wrc > 0 || wrc2 != wrc || (wrc == 0 && (wc2 != wc || strcmp(wwhy2, wwhy) != 0))) {
+        free(sum);
         return mismatch(why, why_len, "with the plan %d %s \"%s\", without %d %s \"%s\"", wrc,
                         batch_check_cause_name(wc), wwhy, wrc2, batch_check_cause_name(wc2), wwhy2);
+    }
 
     ProtobufCMessage *m = NULL;
     int urc = unpack(payload, len, &m);
@@ -105,8 +122,9 @@ enum batch_compare_outcome batch_compare(const struct pb_walk_plan *plan, const 
         out = mismatch(why, why_len, "the walk accepted (%s) what protobuf-c refused: %s",
                        batch_check_cause_name(wc), umbra_strerror(urc));
     else
-        out = compare_decoded(payload, len, lim, (const Umbra__FlowBatch *)m, &hdr, wc, wwhy, why,
-                              why_len);
+        out = compare_decoded(payload, len, lim, (const Umbra__FlowBatch *)m, &hdr, sum, wc, wwhy,
+                              why, why_len);
     wire_free(m, NULL);
+    free(sum);
     return out;
 }

@@ -27,6 +27,25 @@ struct hll *hll_create(unsigned p)
     return h;
 }
 
+size_t hll_bytes(unsigned p)
+{
+    if (p < HLL_P_MIN || p > HLL_P_MAX)
+        return 0;
+    return sizeof(struct hll) + ((size_t)1 << p);
+}
+
+struct hll *hll_init(void *mem, size_t cap, unsigned p)
+{
+    size_t need = hll_bytes(p);
+    if (mem == NULL || need == 0 || cap < need || ((uintptr_t)mem % _Alignof(struct hll)) != 0)
+        return NULL;
+    struct hll *h = mem;
+    h->p = p;
+    h->m = (size_t)1 << p;
+    memset(h->reg, 0, h->m);
+    return h;
+}
+
 void hll_destroy(struct hll **hp)
 {
     if (hp == NULL)

@@ -30,6 +30,15 @@ struct hll;
  * or memory runs out. */
 struct hll *hll_create(unsigned p);
 
+/*
+ * hll_bytes() - bytes an in-place sketch of precision @p takes (0 for a @p out of range);
+ * hll_init() - an empty sketch placed in @mem (@cap bytes, aligned for a pointer), for owners
+ * that keep many sketches in one reserved block (the graph's per-source sketches). NULL when
+ * @p is out of range or @cap is too small. Such a sketch is never passed to hll_destroy().
+ */
+size_t hll_bytes(unsigned p);
+struct hll *hll_init(void *mem, size_t cap, unsigned p);
+
 /* hll_destroy() - free, set *@hp = NULL. NULL-safe. */
 void hll_destroy(struct hll **hp);
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 #include <xxhash.h>
 
 #include "common/hll.h"
@@ -119,6 +120,33 @@ static void test_hll_refuses_invalid_precision(void **state)
     hll_destroy(NULL);
 }
 
+static void test_hll_in_place_behaves_like_a_created_one(void **state)
+{
+    (void)state;
+    assert_int_equal(hll_bytes(HLL_P_MIN - 1), 0);
+    size_t n = hll_bytes(8);
+    assert_true(n >= 256);
+    _Alignas(16) static uint8_t mem[2][512];
+    memset(mem, 0xa5, sizeof(mem)); /* whatever was there before is cleared */
+    assert_null(hll_init(mem[0], n - 1, 8));
+    assert_null(hll_init(mem[0] + 1, n, 8));
+    struct hll *a = hll_init(mem[0], sizeof(mem[0]), 8);
+    struct hll *b = hll_create(8);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(hll_estimate(a) == 0.0);
+    for (uint64_t i = 1; i <= 500; i++) {
+        uint64_t h = i * 0x9e3779b97f4a7c15ull;
+        hll_add(a, h);
+        hll_add(b, h);
+    }
+    assert_true(hll_estimate(a) == hll_estimate(b));
+    struct hll *c = hll_init(mem[1], sizeof(mem[1]), 8);
+    assert_int_equal(hll_merge(c, a), 0);
+    assert_true(hll_estimate(c) == hll_estimate(b));
+    hll_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +155,7 @@ int main(void)
             cmocka_unit_test(test_hll_estimates_within_the_standard_error),
             cmocka_unit_test(test_hll_merge_is_the_sketch_of_the_union),
             cmocka_unit_test(test_hll_refuses_invalid_precision),
+            cmocka_unit_test(test_hll_in_place_behaves_like_a_created_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

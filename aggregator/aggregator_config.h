@@ -32,7 +32,15 @@ struct aggregator_config {
     char curve_allow[1024];       /* curve.allow_dir: the sensors' .pub files */
     char curve_keys[1024];        /* curve.keys_dir: default home of the two above */
     bool curve_insecure;          /* curve.insecure: no CURVE at all (a lab only) */
-    int log_level;                /* log.level: enum log_level */
+    bool detect_enabled;          /* detect.enabled */
+    struct config_strlist detect_internal; /* detect.internal: CIDR */
+    struct config_strlist scan_allow;      /* detect.scan.allow: CIDR */
+    struct config_strlist lateral_allow;   /* detect.lateral.allow: CIDR */
+    uint64_t lateral_hop;                  /* detect.lateral.hop_time: ns */
+    char alerts_dir[1024];                 /* alerts.dir: "" = STORE_DIR/alerts */
+    uint64_t alerts_retention;             /* alerts.retention: ns, 0 = keep all */
+    char alerts_json[1024];                /* alerts.json: path, "-" stdout, "" none */
+    int log_level;                         /* log.level: enum log_level */
 };
 
 /* aggregator_config_schema() - the option table for struct aggregator_config. */

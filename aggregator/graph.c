@@ -53,6 +53,7 @@ struct graph {
     uint8_t *hll_mem; /* the sketch pool's sketches: 2 per slot per set */
     size_t hll_size;
     struct graph_stats st;
+    uint64_t serial; /* of the last host added */
 };
 
 /* ---- the index ----------------------------------------------------------------------------- */
@@ -132,17 +133,21 @@ static uint64_t addr_hash(const uint8_t addr[16])
     return XXH3_64bits(addr, 16);
 }
 
-bool graph_internal(const struct graph *g, const uint8_t addr[16])
+bool graph_prefix_match(const struct graph_prefix *p, uint32_t n, const uint8_t addr[16])
 {
-    for (uint32_t i = 0; i < g->cfg.n_internal; i++) {
-        const struct graph_prefix *p = &g->cfg.internal[i];
-        unsigned whole = p->len / 8, rest = p->len % 8;
-        if (memcmp(addr, p->addr, whole) != 0)
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned whole = p[i].len / 8, rest = p[i].len % 8;
+        if (memcmp(addr, p[i].addr, whole) != 0)
             continue;
-        if (rest == 0 || ((addr[whole] ^ p->addr[whole]) & (uint8_t)(0xff << (8 - rest))) == 0)
+        if (rest == 0 || ((addr[whole] ^ p[i].addr[whole]) & (uint8_t)(0xff << (8 - rest))) == 0)
             return true;
     }
     return false;
+}
+
+bool graph_internal(const struct graph *g, const uint8_t addr[16])
+{
+    return graph_prefix_match(g->cfg.internal, g->cfg.n_internal, addr);
 }
 
 /* The host of @addr, added when new and @add; GRAPH_NONE when unknown or the table is full. */
@@ -161,6 +166,7 @@ static uint32_t host_get(struct graph *g, const uint8_t addr[16], uint64_t ts, b
     struct host_ent *e = host_at(g, id);
     memset(e, 0, sizeof(*e));
     memcpy(e->pub.addr, addr, 16);
+    e->pub.serial = ++g->serial;
     e->pub.internal = graph_internal(g, addr);
     e->pub.first_seen = e->pub.last_seen = ts;
     e->hash = h;

@@ -58,6 +58,7 @@ struct graph_config {
 };
 
 struct graph_host {
+    uint64_t serial; /* unique per host the graph ever held: an id is reused after a sweep */
     uint8_t addr[16];
     char name[FLOW_SUMMARY_NAME_MAX + 1]; /* "" until one is learnt; the latest one learnt */
     bool internal;
@@ -125,6 +126,9 @@ const struct graph_edge *graph_edge(const struct graph *g, uint32_t id);
 
 /* graph_find_host() - the id of the host at @addr, GRAPH_NONE if unknown. */
 uint32_t graph_find_host(const struct graph *g, const uint8_t addr[16]);
+
+/* graph_prefix_match() - whether @addr is in one of the @n prefixes at @p. */
+bool graph_prefix_match(const struct graph_prefix *p, uint32_t n, const uint8_t addr[16]);
 
 /* graph_internal() - whether @addr is in one of the internal networks. */
 bool graph_internal(const struct graph *g, const uint8_t addr[16]);

@@ -18,7 +18,9 @@
 #include <zmq.h>
 
 #include "aggregator/batch_check.h"
+#include "aggregator/detect.h"
 #include "aggregator/flow_store.h"
+#include "aggregator/flow_summary.h"
 #include "common/clock.h"
 #include "common/curve_keys.h"
 #include "common/err.h"
@@ -149,6 +151,8 @@ struct ingest {
     struct log *log;
     struct pb_walk_plan *plan; /* FlowBatch's schema compiled for batch_check_wire() */
     struct flow_store *store;
+    struct detect *detect;    /* borrowed; NULL: no detection */
+    struct flow_summary *sum; /* max_records summaries of the batch being handled (detect) */
 
     char *id;
     char *allow_dir;
@@ -579,6 +583,11 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const struct batch_c
             in->grp.batches_applied++;
             in->grp.records_applied += b->n_records;
             queue_ack(in, rid, b, UMBRA__ACK_STATUS__ACK_STATUS_OK, 0, "");
+            /* Applied once: a duplicate or a resent batch never reaches the graph twice (a
+             * group whose commit then fails is resent: docs/DETECTION.md says what that
+             * costs). */
+            if (in->detect != NULL)
+                detect_batch(in->detect, b->sensor_id, in->sum, b->n_records, clock_mono_ns());
         }
         break;
     case FLOW_STORE_DUPLICATE:
@@ -613,7 +622,7 @@ static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const ui
     char why[ACK_REASON_MAX - 64]; /* leaves room for the cause in the ack's reason */
     int rc = wire_open(WIRE_FLOW_BATCH, buf, len, in->max_message, &payload, &plen);
     if (rc == 0)
-        rc = batch_check_wire(in->plan, payload, plen, &in->limits, &b, NULL, &cause, why,
+        rc = batch_check_wire(in->plan, payload, plen, &in->limits, &b, in->sum, &cause, why,
                               sizeof(why));
     if (rc != 0) {
         malformed(in, cause_of(rc), env, umbra_strerror(rc));
@@ -1162,6 +1171,13 @@ static int copy_config(struct ingest *in, const struct ingest_config *cfg)
     in->silence_ns = cfg->silence_ns;
     in->limits.max_records = cfg->max_records;
     in->store = cfg->store;
+    in->detect = cfg->detect;
+    /* Reserved once: the summaries of the largest batch allowed (detect.h). */
+    if (in->detect != NULL) {
+        in->sum = calloc(cfg->max_records, sizeof(*in->sum));
+        if (in->sum == NULL)
+            return -ENOMEM;
+    }
     in->curve = cfg->own != NULL;
     in->arena.pb.alloc = arena_alloc;
     in->arena.pb.free = arena_free;
@@ -1359,6 +1375,7 @@ void ingest_destroy(struct ingest **ip)
         free(in->bound[i]);
     free(in->bound);
     free(in->acks);
+    free(in->sum);
     free(in->sensors);
     free(in->index);
     free(in->allow_dir);

@@ -45,6 +45,7 @@
 struct log;
 struct curve_keypair;
 struct flow_store;
+struct detect;
 struct ingest;
 
 /* Sensors remembered at once (Hello fields, last heartbeat); more are counted, not kept. */
@@ -64,6 +65,8 @@ struct ingest_config {
     uint64_t silence_ns;             /* a sensor with no message for this long is silent */
     uint64_t heartbeat_ns;           /* ZMTP heartbeat interval; 0 = off */
     struct flow_store *store;        /* borrowed; must outlive the ingest */
+    struct detect *detect;           /* borrowed, may be NULL: each applied batch's record
+                                      * summaries go to detect_batch() */
 };
 
 /*

@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <uv.h>
 #include <zmq.h>
 
 #include "aggregator/aggregator_config.h"
+#include "aggregator/alert_store.h"
+#include "aggregator/detect.h"
 #include "aggregator/flow_store.h"
 #include "aggregator/ingest.h"
 #include "common/cli.h"
@@ -162,7 +165,11 @@ static int load_config(const struct cli_settings *cli, struct aggregator_config 
 struct app {
     uv_loop_t loop;
     uv_signal_t sig_int, sig_term, sig_hup, sig_usr1;
+    uv_timer_t tick; /* the detectors' watermark and the alert store's retention */
     struct ingest *in;
+    struct detect *detect;
+    struct alert_store *alerts;
+    uint64_t last_expire;
     struct log *log;
     bool stopped_by_signal;
 };
@@ -172,11 +179,28 @@ static void print_counter(void *ctx, const char *name, uint64_t v)
     fprintf(ctx, "  %-28s %llu\n", name, (unsigned long long)v);
 }
 
-static void print_counters(const struct ingest *in, FILE *f)
+static void print_counters(const struct app *app, FILE *f)
 {
     fprintf(f, "umbra-aggregator counters\n");
-    ingest_counters(in, print_counter, f);
+    ingest_counters(app->in, print_counter, f);
+    if (app->detect != NULL)
+        detect_counters(app->detect, print_counter, f);
     fflush(f);
+}
+
+/* Once a second: the watermark moves even when no batch comes (a sensor gone quiet), and once
+ * a minute old alerts expire. */
+static void on_tick(uv_timer_t *t)
+{
+    struct app *app = t->data;
+    uint64_t now = uv_hrtime();
+    detect_tick(app->detect, now);
+    if (app->alerts != NULL && now - app->last_expire >= 60ull * 1000000000ull) {
+        app->last_expire = now;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        alert_store_expire(app->alerts, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+    }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -188,7 +212,7 @@ static void on_signal(uv_signal_t *h, int signum)
         ingest_reload_allow(app->in);
         break;
     case SIGUSR1:
-        print_counters(app->in, stdout);
+        print_counters(app, stdout);
         ingest_print_sensors(app->in, stdout);
         fflush(stdout);
         break;
@@ -227,10 +251,12 @@ static int start_signals(struct app *app)
 
 static void close_signals(struct app *app)
 {
-    uv_signal_t *s[] = {&app->sig_int, &app->sig_term, &app->sig_hup, &app->sig_usr1};
+    uv_handle_t *s[] = {(uv_handle_t *)&app->sig_int, (uv_handle_t *)&app->sig_term,
+                        (uv_handle_t *)&app->sig_hup, (uv_handle_t *)&app->sig_usr1,
+                        (uv_handle_t *)&app->tick};
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-        if (s[i]->loop != NULL && !uv_is_closing((uv_handle_t *)s[i]))
-            uv_close((uv_handle_t *)s[i], NULL);
+        if (s[i]->loop != NULL && !uv_is_closing(s[i]))
+            uv_close(s[i], NULL);
     }
     uv_run(&app->loop, UV_RUN_NOWAIT);
 }
@@ -253,11 +279,83 @@ static void log_start(const struct aggregator_config *cfg, const struct ingest *
              (long long)cfg->group_fill, (double)cfg->group_wait / 1e6);
 }
 
+/* CIDR lists of the configuration into prefixes; -1 after saying which entry is wrong. */
+static int prefixes(const struct config_strlist *l, const char *key, struct graph_prefix *out,
+                    uint32_t *n, struct log *log)
+{
+    *n = 0;
+    for (size_t i = 0; i < l->n && i < GRAPH_PREFIXES_MAX; i++) {
+        if (graph_prefix_parse(l->items[i], &out[*n]) != 0) {
+            log_err(log, "aggregator: %s: '%s' is not a network like 10.0.0.0/8 or fd00::/8", key,
+                    l->items[i]);
+            return -1;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+/* The alert store, the JSON stream and the detection engine, when detection is on. */
+static int open_detection(const struct aggregator_config *cfg, struct app *app, FILE **json,
+                          struct log *log)
+{
+    if (!cfg->detect_enabled) {
+        log_info(log, "aggregator: detection off (detect.enabled false)");
+        return 0;
+    }
+    struct detect_config dc;
+    detect_config_default(&dc);
+    dc.aggregator_id = cfg->id;
+    dc.lateral.hop_ns = cfg->lateral_hop;
+    if (prefixes(&cfg->detect_internal, "detect.internal", dc.graph.internal, &dc.graph.n_internal,
+                 log) != 0 ||
+        prefixes(&cfg->scan_allow, "detect.scan.allow", dc.scan.allow, &dc.scan.n_allow, log) !=
+                0 ||
+        prefixes(&cfg->lateral_allow, "detect.lateral.allow", dc.lateral.allow, &dc.lateral.n_allow,
+                 log) != 0)
+        return -1;
+    char dir[1100];
+    if (cfg->alerts_dir[0] != '\0')
+        snprintf(dir, sizeof(dir), "%s", cfg->alerts_dir);
+    else
+        snprintf(dir, sizeof(dir), "%s/alerts", cfg->store_dir);
+    struct alert_store_config ac = {.dir = dir,
+                                    .map_size = 1ull << 30,
+                                    .retention_ns = cfg->alerts_retention,
+                                    .sync = cfg->store_sync};
+    app->alerts = alert_store_create(&ac, log);
+    if (app->alerts == NULL)
+        return -1;
+    if (strcmp(cfg->alerts_json, "-") == 0) {
+        *json = stdout;
+    } else if (cfg->alerts_json[0] != '\0') {
+        *json = fopen(cfg->alerts_json, "ae");
+        if (*json == NULL) {
+            log_err(log, "aggregator: alerts.json: cannot open %s: %s", cfg->alerts_json,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    dc.store = app->alerts;
+    dc.json = *json;
+    app->detect = detect_create(&dc, log);
+    if (app->detect == NULL)
+        return -1;
+    log_info(log, "aggregator: detection on: alerts in %s, JSON lines to %s", dir,
+             *json == NULL ? "nowhere" : (*json == stdout ? "stdout" : cfg->alerts_json));
+    return 0;
+}
+
 /* Runs the loop with @app's ingest until a signal stops it. */
 static int serve(struct app *app)
 {
     if (start_signals(app) != 0)
         return EXIT_RUNTIME;
+    if (app->detect != NULL) {
+        uv_timer_init(&app->loop, &app->tick);
+        app->tick.data = app;
+        uv_timer_start(&app->tick, on_tick, 1000, 1000);
+    }
     int rc = uv_run(&app->loop, UV_RUN_DEFAULT);
     if (!app->stopped_by_signal) {
         log_err(app->log, "aggregator: the event loop ended unexpectedly (%d)", rc);
@@ -274,6 +372,7 @@ static int run(const struct aggregator_config *cfg, const struct key_paths *kp, 
 
     int status = EXIT_USAGE;
     struct app app = {.log = log};
+    FILE *json = NULL;
     struct flow_store_config scfg = {
             .dir = cfg->store_dir, .map_size = cfg->store_map_size, .sync = cfg->store_sync};
     struct flow_store *store = flow_store_create(&scfg, log);
@@ -290,6 +389,8 @@ static int run(const struct aggregator_config *cfg, const struct key_paths *kp, 
         goto out_ctx;
     }
 
+    if (open_detection(cfg, &app, &json, log) != 0)
+        goto out_loop;
     struct ingest_config icfg = {
             .aggregator_id = cfg->id,
             .listen = (const char *const *)cfg->listen.items,
@@ -304,6 +405,7 @@ static int run(const struct aggregator_config *cfg, const struct key_paths *kp, 
             .silence_ns = cfg->silence_timeout,
             .heartbeat_ns = cfg->zmq_heartbeat,
             .store = store,
+            .detect = app.detect,
     };
     app.in = ingest_create(&app.loop, zctx, &icfg, log);
     /* The socket holds its own copy of the secret key from here on. */
@@ -314,10 +416,14 @@ static int run(const struct aggregator_config *cfg, const struct key_paths *kp, 
     status = serve(&app);
     /* Signals first: ingest_destroy() turns the loop, and no callback may reach it then. */
     close_signals(&app);
-    print_counters(app.in, stdout);
+    print_counters(&app, stdout);
     ingest_destroy(&app.in);
 out_loop:
     close_signals(&app);
+    detect_destroy(&app.detect);
+    alert_store_destroy(&app.alerts);
+    if (json != NULL && json != stdout)
+        fclose(json);
     if (uv_loop_close(&app.loop) != 0)
         log_warn(log, "aggregator: libuv loop closed with handles still open");
 out_ctx:

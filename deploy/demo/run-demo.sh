@@ -66,7 +66,8 @@ done
 
 echo "== umbra-aggregator --listen $endpoint --data DATA --keys KEYS"
 "$dir/aggregator/umbra-aggregator" --listen "$endpoint" --data "$work/data" \
-    --keys "$work/keys" >"$work/aggregator.counters" 2>"$work/aggregator.log" &
+    --keys "$work/keys" --set alerts.json="$work/alerts.jsonl" \
+    >"$work/aggregator.counters" 2>"$work/aggregator.log" &
 agg_pid=$!
 
 pids=()
@@ -92,6 +93,18 @@ agg_pid=
 
 echo "== the aggregator's log"
 cat "$work/aggregator.log"
+echo "== the alerts (latest revision of each, from the aggregator's JSON lines)"
+python3 - "$work/alerts.jsonl" <<'PY'
+import json, sys
+latest = {}
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    latest[a["id"]] = a
+for a in sorted(latest.values(), key=lambda a: a.get("first_seen_ts", 0)):
+    print("  %-16s %-8s rev %-3s %s" % (a.get("kind", "?"), a.get("severity", "?"),
+                                      a.get("revision", 0), a.get("explanation", "")))
+print("  (%d alerts)" % len(latest))
+PY
 echo "== umbra-ctl sensors --data DATA"
 "$ctl" sensors --data "$work/data"
 echo "== umbra-ctl flows --data DATA --summary"

@@ -124,27 +124,33 @@ static void test_aggregator_config_example_file_sets_the_defaults(void **state)
     config_free(schema, &def);
 }
 
-/* Whether the section of @key in @yaml has a line "  LEAF:" (keys are "section.leaf"). */
+/* Whether @yaml has the key "a.b.c" as a line "a:", then within it "  b:", then within that
+ * "    c:" (a block ends at a line indented less than its keys). */
 static bool mentions(const char *yaml, const char *key)
 {
-    const char *dot = strchr(key, '.');
-    assert_non_null(dot);
-    char head[64], leaf[64];
-    snprintf(head, sizeof(head), "\n%.*s:\n", (int)(dot - key), key);
-    snprintf(leaf, sizeof(leaf), "\n  %s:", dot + 1);
-    const char *sec = strstr(yaml, head);
-    if (sec == NULL)
-        return false;
-    sec += strlen(head) - 1;
-    /* The section ends where a line starts with a letter: the next section. */
-    const char *end = sec + 1;
-    while (*end != '\0' && !(end[-1] == '\n' && end[0] >= 'a' && end[0] <= 'z'))
-        end++;
-    for (const char *p = strstr(sec, leaf); p != NULL; p = strstr(p + 1, leaf)) {
-        if (p < end)
-            return true;
+    const char *pos = yaml;
+    int depth = 0;
+    for (const char *k = key; *k != '\0'; depth++) {
+        const char *dot = strchr(k, '.');
+        int n = dot != NULL ? (int)(dot - k) : (int)strlen(k);
+        char pat[96];
+        snprintf(pat, sizeof(pat), "\n%*s%.*s:", depth * 2, "", n, k);
+        const char *p = strstr(pos, pat);
+        if (p == NULL)
+            return false;
+        for (const char *q = pos; depth > 0 && q < p; q++) {
+            if (*q != '\n')
+                continue;
+            int ind = 0;
+            while (q[1 + ind] == ' ')
+                ind++;
+            if (ind < depth * 2 && q[1 + ind] >= 'a' && q[1 + ind] <= 'z')
+                return false; /* the parent's block ended first */
+        }
+        pos = p + 1;
+        k = dot != NULL ? dot + 1 : k + n;
     }
-    return false;
+    return true;
 }
 
 static void test_aggregator_config_example_file_names_every_option(void **state)

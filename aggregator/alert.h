@@ -15,7 +15,7 @@
 #include "aggregator/flow_summary.h"
 #include "proto/umbra.pb-c.h"
 
-#define ALERT_ID_MAX       48
+#define ALERT_ID_MAX       96 /* "fanout-" or "lateral-", an IPv6 address, "-", the seconds */
 #define ALERT_HOSTS_MAX    16 /* a chain of 8 hops, or a scanner and a sample of its targets */
 #define ALERT_EVIDENCE_MAX 16
 #define ALERT_REASONS_MAX  8

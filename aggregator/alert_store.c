@@ -257,7 +257,15 @@ long alert_store_expire(struct alert_store *st, uint64_t now_ts)
             if (k.mv_size < 8 || rd_be64(k.mv_data) >= cut)
                 break;
             MDB_val id = {.mv_size = k.mv_size - 8, .mv_data = (uint8_t *)k.mv_data + 8};
-            rc = mdb_del(txn, st->alerts, &id, NULL);
+            /* An entry left by a revision that replaced a damaged value does not say the
+             * alert's time: the alert itself goes only if its own time is the entry's (or its
+             * value cannot be read, when the entry's time is all there is). */
+            MDB_val cur;
+            uint32_t rev;
+            uint64_t ts;
+            rc = mdb_get(txn, st->alerts, &id, &cur);
+            if (rc == 0 && (!stored_of(&cur, &rev, &ts) || ts == rd_be64(k.mv_data)))
+                rc = mdb_del(txn, st->alerts, &id, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND)
                 break;
             rc = mdb_cursor_del(c, 0);

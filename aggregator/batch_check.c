@@ -646,11 +646,6 @@ static void scores_field(struct walk_state *s, enum pb_walk_event ev, uint32_t i
     }
 }
 
-static uint16_t cap16(uint64_t x)
-{
-    return x > UINT16_MAX ? UINT16_MAX : (uint16_t)x;
-}
-
 /* The messages only the summary reads; called only while a summary is being filled. */
 static int summary_visit(struct walk_state *s, enum pb_walk_event ev,
                          const ProtobufCMessageDescriptor *msg, uint32_t id,
@@ -666,9 +661,9 @@ static int summary_visit(struct walk_state *s, enum pb_walk_event ev,
         s->dir = id == 1 ? FS_CLIENT : FS_SERVER;
     } else if (msg == &umbra__tcp_direction__descriptor && ev == PB_WALK_FIELD) {
         if (id == 1)
-            m->syn[s->dir] = cap16(v->u);
+            m->syn[s->dir] = flow_summary_cap16(v->u);
         else if (id == 3)
-            m->rst[s->dir] = cap16(v->u);
+            m->rst[s->dir] = flow_summary_cap16(v->u);
     } else if (msg == &umbra__flow_timing__descriptor && ev == PB_WALK_FIELD && id == 3) {
         m->syn_synack_ns = v->u;
     } else if (msg == &umbra__ssh_info__descriptor) {

@@ -99,13 +99,20 @@ static void episode_end(struct det_scan *d, struct src_state *st)
     trw_reset(&st->walk);
 }
 
-static void scan_alert(struct det_scan *d, struct src_state *st, int kind, const struct graph *g,
-                       const struct graph_host *src, const struct flow_summary *s, uint64_t bucket,
-                       const char *sensor_id, const struct alert_sink *sink)
+/* Distinct servers and services of host @id over the window that ends with @bucket. */
+static void window_distinct(const struct det_scan *d, const struct graph *g, uint32_t id,
+                            uint64_t bucket, double *servers, double *services)
 {
-    double servers, services;
     uint64_t first = bucket + 1 >= d->cfg.window_buckets ? bucket + 1 - d->cfg.window_buckets : 0;
-    graph_distinct(g, graph_find_host(g, src->addr), first, bucket, &servers, &services);
+    graph_distinct(g, id, first, bucket, servers, services);
+}
+
+/* Raise or grow @kind's alert for @src, which reached @servers and @services in the window. */
+static void scan_alert(struct det_scan *d, struct src_state *st, int kind,
+                       const struct graph_host *src, double servers, double services,
+                       const struct flow_summary *s, const char *sensor_id,
+                       const struct alert_sink *sink)
+{
     bool grow = st->draft[kind] != 0;
     if (grow && services < st->reported[kind] * 1.5)
         return;
@@ -185,14 +192,12 @@ void det_scan_observe(struct det_scan *d, const struct graph *g, const struct gr
             episode_end(d, st);
         if (s->first_ts > st->last_contact)
             st->last_contact = s->first_ts;
-        double servers, services;
-        uint64_t from =
-                bucket + 1 >= d->cfg.window_buckets ? bucket + 1 - d->cfg.window_buckets : 0;
         /* The sketches are merged only for a source with enough flows to matter. */
         if (src->flows_out >= d->cfg.fanout_servers) {
-            graph_distinct(g, v->client, from, bucket, &servers, &services);
+            double servers, services;
+            window_distinct(d, g, v->client, bucket, &servers, &services);
             if (servers >= d->cfg.fanout_servers || services >= d->cfg.fanout_services)
-                scan_alert(d, st, K_FANOUT, g, src, s, bucket, sensor_id, sink);
+                scan_alert(d, st, K_FANOUT, src, servers, services, s, sensor_id, sink);
         }
     }
     if (!end)
@@ -204,7 +209,9 @@ void det_scan_observe(struct det_scan *d, const struct graph *g, const struct gr
     if (w == TRW_SCANNER) {
         if (st->draft[K_SCAN] == 0)
             d->st.walks_scanner++;
-        scan_alert(d, st, K_SCAN, g, src, s, bucket, sensor_id, sink);
+        double servers, services;
+        window_distinct(d, g, v->client, bucket, &servers, &services);
+        scan_alert(d, st, K_SCAN, src, servers, services, s, sensor_id, sink);
     } else if (w == TRW_BENIGN) {
         d->st.walks_benign++;
         trw_reset(&st->walk);

@@ -23,10 +23,7 @@ struct detect {
     struct graph *graph;
     struct det_scan *scan;
     struct det_lateral *lateral;
-    /* Sensor ids by window slot; a batch looks its sensor up once. */
-    char (*sensor)[ALERT_SENSOR_MAX + 1];
-    uint32_t n_sensors;
-    uint64_t last_sweep; /* watermark at the last sweep */
+    uint64_t last_sweep; /* watermark at the last sweep and expiry */
     struct {
         uint64_t raised, revised, store_failures, json_failures, sensors_over_limit;
     } st;
@@ -82,9 +79,7 @@ struct detect *detect_create(const struct detect_config *cfg, struct log *log)
     d->graph = graph_create(&cfg->graph, log);
     d->scan = det_scan_create(&cfg->scan, cfg->graph.max_hosts, log);
     d->lateral = det_lateral_create(&cfg->lateral, cfg->graph.max_hosts, log);
-    d->sensor = calloc(cfg->window.max_sensors, sizeof(*d->sensor));
-    if (d->win == NULL || d->graph == NULL || d->scan == NULL || d->lateral == NULL ||
-        d->sensor == NULL) {
+    if (d->win == NULL || d->graph == NULL || d->scan == NULL || d->lateral == NULL) {
         detect_destroy(&d); /* each part logged why */
         return NULL;
     }
@@ -100,7 +95,6 @@ void detect_destroy(struct detect **dp)
     graph_destroy(&d->graph);
     det_scan_destroy(&d->scan);
     det_lateral_destroy(&d->lateral);
-    free(d->sensor);
     free(d);
     *dp = NULL;
 }
@@ -138,26 +132,13 @@ static void emit(void *ctx, struct alert_draft *a)
     json_decref(j);
 }
 
-static int sensor_slot(struct detect *d, const char *id)
+void detect_batch(struct detect *d, uint32_t sensor, const char *sensor_id,
+                  const struct flow_summary *s, size_t n, uint64_t now)
 {
-    for (uint32_t i = 0; i < d->n_sensors; i++) {
-        if (strcmp(d->sensor[i], id) == 0)
-            return (int)i;
-    }
-    if (d->n_sensors == d->cfg.window.max_sensors) {
+    if (sensor >= d->cfg.window.max_sensors) {
         d->st.sensors_over_limit++;
-        return -1;
-    }
-    snprintf(d->sensor[d->n_sensors], sizeof(d->sensor[0]), "%s", id);
-    return (int)d->n_sensors++;
-}
-
-void detect_batch(struct detect *d, const char *sensor_id, const struct flow_summary *s, size_t n,
-                  uint64_t now)
-{
-    int slot = sensor_slot(d, sensor_id);
-    if (slot < 0)
         return;
+    }
     const struct alert_sink sink = {emit, d};
     for (size_t i = 0; i < n; i++) {
         const struct flow_summary *r = &s[i];
@@ -165,7 +146,7 @@ void detect_batch(struct detect *d, const char *sensor_id, const struct flow_sum
                               ? r->first_ts
                               : r->last_ts;
         uint64_t bucket;
-        int place = window_observe(d->win, (uint32_t)slot, ts, now, &bucket);
+        int place = window_observe(d->win, sensor, ts, now, &bucket);
         if (place != WINDOW_ON_TIME && place != WINDOW_LATE)
             continue; /* counted by the window */
         /* The flow's own bucket for its distinct counts: where its first packet was. */
@@ -180,11 +161,16 @@ void detect_batch(struct detect *d, const char *sensor_id, const struct flow_sum
 void detect_tick(struct detect *d, uint64_t now)
 {
     uint64_t wm = window_advance(d->win, now);
-    /* Sweep once per bucket width of watermark progress: cheap enough, and memory stays flat. */
-    if (wm > d->cfg.graph_retention_ns && wm >= d->last_sweep + d->cfg.window.bucket_ns) {
-        d->last_sweep = wm;
+    /* Once per bucket width of watermark progress: cheap enough, and memory stays flat. The
+     * alerts' times are event times too, so their retention runs on the same clock: a replayed
+     * capture's alerts are not expired by the wall clock. */
+    if (wm < d->last_sweep + d->cfg.window.bucket_ns)
+        return;
+    d->last_sweep = wm;
+    if (wm > d->cfg.graph_retention_ns)
         graph_sweep(d->graph, wm - d->cfg.graph_retention_ns);
-    }
+    if (d->cfg.store != NULL)
+        alert_store_expire(d->cfg.store, wm); /* failures are logged by the store */
 }
 
 void detect_counters(const struct detect *d, detect_counter_fn *fn, void *ctx)

@@ -7,8 +7,9 @@
  * to the alert stream file (stdout or a file, for SIEMs).
  *
  * A record's event time: its first packet for an OPEN, its last for an UPDATE or END (what the
- * record reports happened then). detect_tick() moves the window's watermark on a timer and
- * forgets what the graph has not seen for graph_retention_ns.
+ * record reports happened then). detect_tick() moves the window's watermark on a timer, forgets
+ * what the graph has not seen for graph_retention_ns and expires the stored alerts by the
+ * store's retention, both against the watermark (event time, as the alerts' times are).
  *
  * Threads: a struct detect belongs to one thread (the ingest loop's).
  */
@@ -49,12 +50,15 @@ void detect_destroy(struct detect **dp);
 
 /*
  * detect_batch() - the @n summaries of one applied batch from sensor @sensor_id, arriving at
- * @now (monotonic ns). Alerts are stored and written before it returns.
+ * @now (monotonic ns). @sensor is the caller's stable number for that sensor (ingest's sensor
+ * table index), below window.max_sensors; another is counted (sensors_over_limit) and skipped.
+ * Alerts are stored and written before it returns.
  */
-void detect_batch(struct detect *d, const char *sensor_id, const struct flow_summary *s, size_t n,
-                  uint64_t now);
+void detect_batch(struct detect *d, uint32_t sensor, const char *sensor_id,
+                  const struct flow_summary *s, size_t n, uint64_t now);
 
-/* detect_tick() - advance the watermark at @now (monotonic ns) and forget the long unseen. */
+/* detect_tick() - advance the watermark at @now (monotonic ns), forget the long unseen, expire
+ * old alerts. */
 void detect_tick(struct detect *d, uint64_t now);
 
 /* detect_counter_fn - one counter: its name (valid during the call) and value. */

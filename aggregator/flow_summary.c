@@ -85,11 +85,6 @@ void flow_summary_head(struct flow_summary *s, float score, const char *name, si
     memcpy(s->head_name, name, n);
 }
 
-static uint16_t cap16(uint64_t x)
-{
-    return x > UINT16_MAX ? UINT16_MAX : (uint16_t)x;
-}
-
 static void of_dns(const Umbra__DnsInfo *d, struct flow_summary *s)
 {
     if (d->query_name != NULL &&
@@ -116,8 +111,8 @@ static void of_stats(const Umbra__FlowRecord *r, struct flow_summary *s)
         const Umbra__TcpDirection *t[2] = {r->tcp->client, r->tcp->server};
         for (int i = 0; i < 2; i++) {
             if (t[i] != NULL) {
-                s->syn[i] = cap16(t[i]->syn);
-                s->rst[i] = cap16(t[i]->rst);
+                s->syn[i] = flow_summary_cap16(t[i]->syn);
+                s->rst[i] = flow_summary_cap16(t[i]->rst);
             }
         }
     }

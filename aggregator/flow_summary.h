@@ -67,6 +67,13 @@ struct flow_summary {
     char head_name[FLOW_SUMMARY_HEAD_MAX + 1];
 };
 
+/* flow_summary_cap16() - a TCP flag count as the summary keeps it (UINT16_MAX and above: the
+ * cap). */
+static inline uint16_t flow_summary_cap16(uint64_t x)
+{
+    return x > UINT16_MAX ? UINT16_MAX : (uint16_t)x;
+}
+
 /* flow_summary_addr() - @len (4 or 16) bytes at @a as the 16 bytes of a summary address. */
 void flow_summary_addr(uint8_t out[16], const uint8_t *a, size_t len);
 

@@ -550,7 +550,7 @@ static int apply(struct ingest *in, const struct batch_check_header *b, uint64_t
  * (BATCH_OK or a cause with a usable sensor id). */
 static void decide_batch(struct ingest *in, zmq_msg_t *rid, const struct batch_check_header *b,
                          enum batch_check_cause cause, const char *why, const uint8_t *env,
-                         size_t len)
+                         size_t len, const struct sensor_entry *sensor)
 {
     if (in->group_failed) {
         in->st.batches_unacked++;
@@ -586,8 +586,9 @@ static void decide_batch(struct ingest *in, zmq_msg_t *rid, const struct batch_c
             /* Applied once: a duplicate or a resent batch never reaches the graph twice (a
              * group whose commit then fails is resent: docs/DETECTION.md says what that
              * costs). */
-            if (in->detect != NULL)
-                detect_batch(in->detect, b->sensor_id, in->sum, b->n_records, clock_mono_ns());
+            if (in->detect != NULL && sensor != NULL)
+                detect_batch(in->detect, (uint32_t)(sensor - in->sensors), b->sensor_id, in->sum,
+                             b->n_records, clock_mono_ns());
         }
         break;
     case FLOW_STORE_DUPLICATE:
@@ -642,9 +643,10 @@ static void on_batch(struct ingest *in, zmq_msg_t *rid, zmq_msg_t *env, const ui
         if (!id_ok)
             return;
     }
-    sensor_touch(in, b.sensor_id);
+    /* NULL when the table is full (counted there): the batch is stored, not seen by detect. */
+    const struct sensor_entry *sensor = sensor_touch(in, b.sensor_id);
     /* The store keeps the whole envelope: its checksum, verified above, covers the payload. */
-    decide_batch(in, rid, &b, cause, why, buf, len);
+    decide_batch(in, rid, &b, cause, why, buf, len, sensor);
 }
 
 /* ---- hello, heartbeat ------------------------------------------------------------------------ */
@@ -1156,8 +1158,11 @@ static int copy_config(struct ingest *in, const struct ingest_config *cfg)
     in->acks = calloc(cfg->group_max, sizeof(*in->acks));
     in->sensors = calloc(INGEST_SENSORS_MAX, sizeof(*in->sensors));
     in->index = malloc(SENSOR_INDEX_SLOTS * sizeof(*in->index));
+    /* Reserved once: the summaries of the largest batch allowed (detect.h). */
+    if (cfg->detect != NULL)
+        in->sum = calloc(cfg->max_records, sizeof(*in->sum));
     if (in->id == NULL || in->allow_dir == NULL || in->bound == NULL || in->acks == NULL ||
-        in->sensors == NULL || in->index == NULL) {
+        in->sensors == NULL || in->index == NULL || (cfg->detect != NULL && in->sum == NULL)) {
         log_err(in->log, "ingest: out of memory");
         return -ENOMEM;
     }
@@ -1172,12 +1177,6 @@ static int copy_config(struct ingest *in, const struct ingest_config *cfg)
     in->limits.max_records = cfg->max_records;
     in->store = cfg->store;
     in->detect = cfg->detect;
-    /* Reserved once: the summaries of the largest batch allowed (detect.h). */
-    if (in->detect != NULL) {
-        in->sum = calloc(cfg->max_records, sizeof(*in->sum));
-        if (in->sum == NULL)
-            return -ENOMEM;
-    }
     in->curve = cfg->own != NULL;
     in->arena.pb.alloc = arena_alloc;
     in->arena.pb.free = arena_free;

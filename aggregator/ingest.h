@@ -66,7 +66,8 @@ struct ingest_config {
     uint64_t heartbeat_ns;           /* ZMTP heartbeat interval; 0 = off */
     struct flow_store *store;        /* borrowed; must outlive the ingest */
     struct detect *detect;           /* borrowed, may be NULL: each applied batch's record
-                                      * summaries go to detect_batch() */
+                                      * summaries go to detect_batch(), with the sensor's
+                                      * table index (its window needs INGEST_SENSORS_MAX slots) */
 };
 
 /*

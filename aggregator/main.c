@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <uv.h>
 #include <zmq.h>
@@ -22,6 +21,7 @@
 #include "aggregator/flow_store.h"
 #include "aggregator/ingest.h"
 #include "common/cli.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/curve_keys.h"
 #include "common/err.h"
@@ -169,7 +169,6 @@ struct app {
     struct ingest *in;
     struct detect *detect;
     struct alert_store *alerts;
-    uint64_t last_expire;
     struct log *log;
     bool stopped_by_signal;
 };
@@ -188,19 +187,11 @@ static void print_counters(const struct app *app, FILE *f)
     fflush(f);
 }
 
-/* Once a second: the watermark moves even when no batch comes (a sensor gone quiet), and once
- * a minute old alerts expire. */
+/* Once a second: the watermark moves even when no batch comes (a sensor gone quiet). */
 static void on_tick(uv_timer_t *t)
 {
     struct app *app = t->data;
-    uint64_t now = uv_hrtime();
-    detect_tick(app->detect, now);
-    if (app->alerts != NULL && now - app->last_expire >= 60ull * 1000000000ull) {
-        app->last_expire = now;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        alert_store_expire(app->alerts, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
-    }
+    detect_tick(app->detect, clock_mono_ns()); /* the clock ingest stamps batches with */
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -306,6 +297,7 @@ static int open_detection(const struct aggregator_config *cfg, struct app *app, 
     struct detect_config dc;
     detect_config_default(&dc);
     dc.aggregator_id = cfg->id;
+    dc.window.max_sensors = INGEST_SENSORS_MAX; /* ingest numbers the sensors for it */
     dc.lateral.hop_ns = cfg->lateral_hop;
     if (prefixes(&cfg->detect_internal, "detect.internal", dc.graph.internal, &dc.graph.n_internal,
                  log) != 0 ||

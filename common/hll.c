@@ -14,19 +14,6 @@ struct hll {
     uint8_t reg[]; /* m registers: the largest rank seen per register */
 };
 
-struct hll *hll_create(unsigned p)
-{
-    if (p < HLL_P_MIN || p > HLL_P_MAX)
-        return NULL;
-    size_t m = (size_t)1 << p;
-    struct hll *h = calloc(1, sizeof(*h) + m);
-    if (h == NULL)
-        return NULL;
-    h->p = p;
-    h->m = m;
-    return h;
-}
-
 size_t hll_bytes(unsigned p)
 {
     if (p < HLL_P_MIN || p > HLL_P_MAX)
@@ -43,6 +30,16 @@ struct hll *hll_init(void *mem, size_t cap, unsigned p)
     h->p = p;
     h->m = (size_t)1 << p;
     memset(h->reg, 0, h->m);
+    return h;
+}
+
+struct hll *hll_create(unsigned p)
+{
+    size_t n = hll_bytes(p);
+    void *mem = n > 0 ? malloc(n) : NULL;
+    struct hll *h = hll_init(mem, n, p);
+    if (h == NULL)
+        free(mem);
     return h;
 }
 

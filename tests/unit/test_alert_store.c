@@ -195,6 +195,12 @@ static void test_alert_store_scan_stops_at_a_damaged_alert(void **state)
     assert_int_equal(s.n, 2);
     assert_string_equal(s.line[0], "good/0/100/fine");
     assert_string_equal(s.line[1], "bad/0/300/mended");
+    /* Expiry up to 220 (retention 100) takes "good" and the stale entry at 200, never the
+     * mended "bad" the stale entry still names. */
+    assert_int_equal(alert_store_expire(fx->st, 320), 2);
+    assert_int_equal(scan(fx, 0, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.line[0], "bad/0/300/mended");
 }
 
 static void test_alert_store_full_map_is_an_error_it_survives(void **state)
